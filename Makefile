@@ -1,0 +1,52 @@
+# Two commands do everything: `make demo` (the main job) and `make test` (every test).
+# Both create .venv and install what is missing on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.smartgrid-installed
+
+# dbt run from this directory finds profiles.yml here (written by setup from profiles.example.yml).
+export DBT_PROFILES_DIR ?= $(CURDIR)
+export SMARTGRID_LAKE ?= $(CURDIR)/lake
+
+.PHONY: setup demo test lint format bench clean help
+
+help:
+	@echo "make demo   run the main job (produce -> ingest -> dbt -> CSV -> dashboard)"
+	@echo "make test   run every test (lint, sqlfluff, pytest)"
+	@echo "make setup  create .venv, install the pinned stack, resolve Spark's JVM packages"
+	@echo "make bench  run the benchmarks under bench/"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "error: Python 3.10+ is needed, found " + sys.version.split()[0])'
+	@$(PYTHON) -m smartgrid.java
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m smartgrid.bootstrap
+	@touch $@
+
+demo: setup
+	$(BIN)/smartgrid demo
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf lake target logs .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Streaming ingest: event hub -> Delta raw, validated and quarantine tables, exactly once."""

@@ -1,0 +1,112 @@
+"""The foundation: Java check, lake layout, CLI errors, and one definition of the Spark settings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jinja2
+import pytest
+import yaml
+
+from smartgrid.cli import main
+from smartgrid.errors import SmartgridError
+from smartgrid.java import check_java, parse_java_major
+from smartgrid.lake import ZONES, Lake
+from smartgrid.spark import spark_conf
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("output", "major"),
+    [
+        ('openjdk version "17.0.15" 2025-04-15', 17),
+        ('java version "1.8.0_392"', 8),
+        ('openjdk version "25" 2025-09-16', 25),
+        ('openjdk version "11.0.2"', 11),
+        ("garbage", None),
+    ],
+)
+def test_parse_java_major(output: str, major: int | None) -> None:
+    assert parse_java_major(output) == major
+
+
+def test_missing_java_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "nope"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SmartgridError) as err:
+        check_java()
+    assert "Java not found" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_too_old_java_names_the_version(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake = tmp_path / "bin" / "java"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'java version \"1.8.0_392\"' >&2\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path))
+    with pytest.raises(SmartgridError, match=r"Java 8 .* too old"):
+        check_java()
+
+
+def test_java_check_command_exits_non_zero_without_java(tmp_path: Path) -> None:
+    env = {**os.environ, "JAVA_HOME": str(tmp_path), "PATH": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "smartgrid.java"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode != 0
+    assert proc.stderr.startswith("error: Java not found")
+
+
+def test_lake_resolution_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SMARTGRID_LAKE", str(tmp_path / "from-env"))
+    assert Lake.resolve().root == str(tmp_path / "from-env")
+    assert Lake.resolve(str(tmp_path / "from-cli")).root == str(tmp_path / "from-cli")
+    monkeypatch.delenv("SMARTGRID_LAKE")
+    monkeypatch.chdir(tmp_path)
+    assert Lake.resolve().root == str(tmp_path / "lake")
+
+
+def test_lake_zones_and_cloud_paths(tmp_path: Path) -> None:
+    Lake.resolve(str(tmp_path / "l")).ensure()
+    assert all((tmp_path / "l" / zone).is_dir() for zone in ZONES)
+    cloud = Lake.resolve("abfss://lake@acct.dfs.core.windows.net/smartgrid/")
+    assert cloud.validated == "abfss://lake@acct.dfs.core.windows.net/smartgrid/validated"
+    assert not cloud.is_local
+    assert cloud.ensure() is cloud  # nothing to create on ADLS
+
+
+def test_cli_refuses_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["no-such-command"])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def _rendered_local_profile(lake: str) -> dict[str, str]:
+    text = (ROOT / "profiles.example.yml").read_text()
+    env = {"SMARTGRID_LAKE": lake}
+
+    def env_var(name: str, default: str | None = None) -> str:
+        # Unset credentials of the other target render empty; only the local output is checked.
+        return env.get(name, os.environ.get(name, default)) or ""
+
+    rendered = jinja2.Template(text).render(env_var=env_var)
+    return yaml.safe_load(rendered)["smartgrid"]["outputs"]["local"]
+
+
+def test_dbt_profile_mirrors_the_spark_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dbt run` from the shell must start the same Spark as the project's own module."""
+    for name in (
+        "SMARTGRID_SPARK_MASTER",
+        "SMARTGRID_SHUFFLE_PARTITIONS",
+        "SMARTGRID_DRIVER_MEMORY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    profile = _rendered_local_profile("/data/lake")
+    assert profile["method"] == "session"
+    assert profile["server_side_parameters"] == spark_conf(Lake("/data/lake"))
