@@ -13,7 +13,16 @@ from pathlib import Path
 DEFAULT_LAKE = "lake"
 LAKE_ENV = "SMARTGRID_LAKE"
 
-ZONES = ("landing", "raw", "validated", "quarantine", "checkpoints", "clean", "curated")
+ZONES = (
+    "landing",
+    "raw",
+    "validated",
+    "quarantine",
+    "checkpoints",
+    "clean",
+    "curated",
+    "reference",
+)
 
 
 def _is_uri(root: str) -> bool:
@@ -68,6 +77,11 @@ class Lake:
     @property
     def curated(self) -> str:
         return self.path("curated")
+
+    @property
+    def reference(self) -> str:
+        """Reference data written beside the events, e.g. the simulated fleet's meter registry."""
+        return self.path("reference")
 
     # Spark's own state: the warehouse of dbt-managed tables and the embedded Derby metastore.
     @property
