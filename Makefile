@@ -33,8 +33,10 @@ demo: setup
 	$(BIN)/smartgrid demo
 
 test: setup
+	$(BIN)/python scripts/scan_secrets.py
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	sh scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 lint: setup

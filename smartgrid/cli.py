@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "producer.cli",  # produce, replay
     "ingest.cli",  # ingest
     "smartgrid.dbt_cli",  # build, export
+    "smartgrid.report_cli",  # report
+    "smartgrid.kafka_cli",  # kafka
     "smartgrid.demo",  # demo
 )
 

@@ -49,6 +49,8 @@ def spark_conf(
         "spark.sql.session.timeZone": "UTC",
         "spark.driver.memory": memory,
         "spark.ui.enabled": "false",
+        # Progress bars would interleave with the pipeline's own progress lines.
+        "spark.ui.showConsoleProgress": "false",
         "spark.sql.warehouse.dir": lake.warehouse,
         # Derby keeps its files (and its one-process lock) under the lake, not the cwd.
         "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={lake.metastore};create=true",

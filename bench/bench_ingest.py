@@ -1,0 +1,157 @@
+"""Benchmark: the ingest job (availableNow, local[2]) against a plain ``spark.read.json``.
+
+    .venv/bin/python bench/bench_ingest.py --events 2000000
+
+Generates landing files (JSON Lines, a small share of bad events), then in one Spark session:
+
+1. baseline: ``spark.read.json(<the same files>)`` written to one Delta table;
+2. ingest:   ``run_ingest`` with the available-now trigger into raw, validated and quarantine.
+
+Prints events/s of both and the ratio. Goals: ingest >= 200,000 events/s and >= 0.5x the
+baseline. Timings include Spark's job planning but not JVM start-up. The machine's cores may be
+shared with other work: run it twice if the figures look off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ingest.config import IngestConfig  # noqa: E402
+from ingest.job import run_ingest, table_counts  # noqa: E402
+from smartgrid.lake import Lake  # noqa: E402
+
+GOAL_EVENTS_PER_SECOND = 200_000
+GOAL_RATIO = 0.5
+
+BAD_BODIES = (
+    "not json at all",
+    '{"timestamp": "2025-01-01T00:00:00.000Z", "meter_id": "MTR-000001"}',
+    '{"timestamp": "2025-02-30T00:00:00.000Z", "meter_id": "MTR-000001", '
+    '"real_power_watts": 1.0, "voltage": 230.0, "power_factor": 0.9}',
+    '{"timestamp": "2025-01-01T00:00:00.000Z", "meter_id": "MTR-000001", '
+    '"real_power_watts": "1.0", "voltage": 230.0, "power_factor": 0.9}',
+    '{"timestamp": "2025-01-01T00:00:00.000Z", "meter_id": "MTR-000001", '
+    '"real_power_watts": 1.0, "voltage": 9999.0, "power_factor": 0.9}',
+    "[1, 2, 3]",
+)
+
+
+def generate_landing(
+    landing: Path, events: int, files: int, *, bad_share: float = 0.01, seed: int = 7
+) -> int:
+    """Write ``events`` JSON Lines events over ``files`` files; return how many are bad."""
+    rng = random.Random(seed)
+    landing.mkdir(parents=True, exist_ok=True)
+    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    per_file = -(-events // files)
+    bad = 0
+    written = 0
+    for number in range(files):
+        lines = []
+        for i in range(written, min(events, written + per_file)):
+            if rng.random() < bad_share:
+                lines.append(rng.choice(BAD_BODIES))
+                bad += 1
+                continue
+            meter = i % 5000
+            ts = start + timedelta(minutes=(i // 5000))
+            watts = round(rng.uniform(-3000.0, 12000.0), 1)
+            volts = round(rng.gauss(230.0, 3.0), 1)
+            lines.append(
+                json.dumps(
+                    {
+                        "event_id": f"evt-{i:012d}",
+                        "timestamp": ts.strftime("%Y-%m-%dT%H:%M:%S.") + "000Z",
+                        "meter_id": f"MTR-{meter:06d}",
+                        "real_power_watts": watts,
+                        "voltage": volts,
+                        "power_factor": round(rng.uniform(0.7, 1.0), 3),
+                        "energy_kwh": round(watts / 60000.0, 5),
+                        "schema_version": 1,
+                    },
+                    separators=(",", ":"),
+                )
+            )
+        written += len(lines)
+        tmp = landing / f".part-{number:05d}.jsonl.tmp"
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        tmp.rename(landing / f"part-{number:05d}.jsonl")
+    return bad
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2_000_000)
+    parser.add_argument("--files", type=int, default=40)
+    parser.add_argument("--workdir", help="keep data here (default: a temporary directory)")
+    args = parser.parse_args(argv)
+
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-ingest-"))
+    try:
+        lake = Lake.resolve(str(work / "lake")).ensure()
+        t0 = time.perf_counter()
+        bad = generate_landing(Path(lake.landing), args.events, args.files)
+        print(
+            f"generated {args.events} events ({bad} bad) in {args.files} files "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
+
+        config = IngestConfig(lake=lake)
+        from ingest.job import build_ingest_spark
+
+        spark = build_ingest_spark(config)
+        spark.range(1).count()  # JVM warm-up outside both timings
+
+        t0 = time.perf_counter()
+        (
+            spark.read.option("pathGlobFilter", "*.jsonl")
+            .json(lake.landing)
+            .write.format("delta")
+            .mode("overwrite")
+            .save(str(work / "baseline"))
+        )
+        baseline_seconds = time.perf_counter() - t0
+        baseline_rate = args.events / baseline_seconds
+
+        summary = run_ingest(config, spark=spark)
+        counts = table_counts(spark, config)
+        assert counts.raw == args.events, (counts, args.events)
+        assert counts.validated + counts.quarantined == args.events, counts
+        assert counts.quarantined == bad, (counts.quarantined, bad)
+        rate = summary.events_per_second
+        ratio = rate / baseline_rate
+
+        print(
+            f"baseline spark.read.json -> 1 Delta table: {baseline_seconds:6.1f} s "
+            f"{baseline_rate:>12,.0f} events/s"
+        )
+        print(
+            f"ingest -> raw+validated+quarantine:        {summary.seconds:6.1f} s "
+            f"{rate:>12,.0f} events/s  ({summary.batches} batch(es))"
+        )
+        print(
+            f"ratio ingest/baseline: {ratio:.2f}x "
+            f"(goal >= {GOAL_RATIO}x); goal >= {GOAL_EVENTS_PER_SECOND:,} events/s: "
+            f"{'met' if rate >= GOAL_EVENTS_PER_SECOND else 'NOT met'}"
+        )
+        print(counts.format())
+        spark.stop()
+        return 0 if rate >= GOAL_EVENTS_PER_SECOND and ratio >= GOAL_RATIO else 1
+    finally:
+        if not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

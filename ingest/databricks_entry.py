@@ -1,0 +1,281 @@
+"""Entry points of the Databricks job tasks (resources/*.yml), thin layers over the local code.
+
+Two task commands, run by ``deploy/databricks_task.py`` (a ``spark_python_task``):
+
+- ``ingest [smartgrid ingest options]``: exactly the options of ``smartgrid ingest``, plus where
+  the Event Hubs connection string comes from. The job runs the same ``run_ingest`` as a laptop
+  does; only configuration differs (an abfss:// ``--lake``, ``--source kafka``).
+- ``publish-export --lake URI``: renames the CSV that ``dbt run-operation export_csv`` staged
+  under ``<lake>/curated`` over ``smart_grid_curated.csv`` (the local build does this with
+  ``os.replace``; cloud storage needs ``dbutils.fs``).
+
+Secrets: ``EVENTHUB_CONNECTION_STR`` from the task's environment wins (a cluster env var set to
+``{{secrets/<scope>/<key>}}`` is resolved by Databricks); otherwise, with ``--secret-scope``,
+it is read with ``dbutils.secrets.get``. Either way it goes into a private mapping handed to
+``config_from_args``, never into ``os.environ``, a log line or an error message.
+
+On Databricks the job reuses the cluster's SparkSession (its Delta, Kafka and storage
+credentials); ``build_ingest_spark`` would try to configure a local one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from ingest import cli as ingest_cli
+from ingest.sources import EVENTHUB_CONNECTION_STR_ENV, on_databricks
+from smartgrid.errors import SmartgridError
+from smartgrid.lake import Lake
+
+DEFAULT_SECRET_KEY = "eventhub-listen-connection-string"
+SECRET_SCOPE_ENV = "SMARTGRID_SECRET_SCOPE"
+SECRET_KEY_ENV = "SMARTGRID_EVENTHUB_SECRET_KEY"
+STAGING_SUFFIX = ".staging"
+
+log = logging.getLogger(__name__)
+
+
+class SecretsReader(Protocol):
+    def get(self, scope: str, key: str) -> str: ...
+
+
+class FileSystem(Protocol):
+    """The part of ``dbutils.fs`` that publishing uses."""
+
+    def ls(self, path: str) -> list[Any]: ...
+
+    def mv(self, source: str, destination: str) -> bool: ...
+
+    def rm(self, path: str, recurse: bool = False) -> bool: ...
+
+
+def find_dbutils(spark: Any = None) -> Any | None:
+    """``dbutils`` on Databricks (job cluster or serverless), ``None`` anywhere else."""
+    try:  # Databricks Runtime, classic compute
+        from pyspark.dbutils import DBUtils  # type: ignore[import-not-found]
+
+        if spark is None:
+            from pyspark.sql import SparkSession
+
+            spark = SparkSession.getActiveSession()
+        if spark is not None:
+            return DBUtils(spark)
+    except Exception:  # not Databricks, or a session DBUtils cannot wrap (serverless)
+        pass
+    try:  # serverless and Databricks Connect
+        from databricks.sdk.runtime import dbutils  # type: ignore[import-not-found]
+
+        return dbutils
+    except (ImportError, ValueError):  # the SDK is missing, or there is no runtime context
+        return None
+
+
+def job_environment(
+    env: Mapping[str, str],
+    *,
+    secret_scope: str | None,
+    secret_key: str,
+    secrets: SecretsReader | None,
+) -> dict[str, str]:
+    """The environment the ingest configuration is built from, the connection string resolved.
+
+    ``EVENTHUB_CONNECTION_STR`` already set (local shell, or a cluster env var referencing a
+    secret) is used as is. Otherwise, with a secret scope, ``secrets.get(scope, key)`` fills it.
+    """
+    resolved = dict(env)
+    if (resolved.get(EVENTHUB_CONNECTION_STR_ENV) or "").strip() or not secret_scope:
+        return resolved
+    if secrets is None:
+        raise SmartgridError(
+            f"--secret-scope {secret_scope} needs Databricks (dbutils.secrets); elsewhere set "
+            f"{EVENTHUB_CONNECTION_STR_ENV} in the environment"
+        )
+    try:
+        value = secrets.get(secret_scope, secret_key)
+    except Exception as exc:  # dbutils raises its own types; the message names no secret value
+        raise SmartgridError(
+            f"cannot read secret {secret_key!r} from scope {secret_scope!r} "
+            f"({type(exc).__name__}); check `databricks secrets list-secrets {secret_scope}` and "
+            "that the job's principal has READ on the scope"
+        ) from None
+    if not value:
+        raise SmartgridError(f"secret {secret_key!r} in scope {secret_scope!r} is empty")
+    resolved[EVENTHUB_CONNECTION_STR_ENV] = value
+    return resolved
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing: the ingest subcommand's own options, plus the secret location
+# --------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="databricks_task",
+        description="Databricks job tasks of the smart-grid pipeline.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lake", metavar="URI", help="lake root, e.g. abfss://<c>@<a>.dfs...")
+    ingest_cli.register(subparsers, common)  # the same options as `smartgrid ingest`
+    ingest = subparsers.choices["ingest"]
+    ingest.add_argument(
+        "--secret-scope",
+        default=os.environ.get(SECRET_SCOPE_ENV),
+        help="Databricks secret scope holding the Event Hubs Listen connection string "
+        f"(used when {EVENTHUB_CONNECTION_STR_ENV} is not set; default ${SECRET_SCOPE_ENV})",
+    )
+    ingest.add_argument(
+        "--secret-key",
+        default=os.environ.get(SECRET_KEY_ENV, DEFAULT_SECRET_KEY),
+        help=f"key of that secret in the scope (default {DEFAULT_SECRET_KEY})",
+    )
+    ingest.set_defaults(func=run_ingest_task)
+    publish = subparsers.add_parser(
+        "publish-export",
+        parents=[common],
+        help="rename the staged CSV export under <lake>/curated over its target",
+    )
+    publish.add_argument(
+        "--directory", help="directory holding the staged export (default <lake>/curated)"
+    )
+    publish.set_defaults(func=run_publish_task)
+    return parser
+
+
+def ingest_configuration(
+    argv: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    secrets: SecretsReader | None = None,
+):
+    """(IngestConfig, ValidationConfig) for ``ingest ...`` task parameters; starts no Spark."""
+    args = build_parser().parse_args(list(argv))
+    if args.command != "ingest":
+        raise SmartgridError(f"expected the ingest command, got {args.command!r}")
+    return _ingest_configuration(args, os.environ if env is None else env, secrets)
+
+
+def _ingest_configuration(args: argparse.Namespace, env: Mapping[str, str], secrets):
+    resolved = job_environment(
+        env, secret_scope=args.secret_scope, secret_key=args.secret_key, secrets=secrets
+    )
+    return ingest_cli.config_from_args(args, resolved)
+
+
+def run_ingest_task(args: argparse.Namespace) -> int:
+    from ingest.job import build_ingest_spark, run_ingest, table_counts
+
+    spark = _databricks_spark()
+    secrets = None
+    if args.secret_scope and not os.environ.get(EVENTHUB_CONNECTION_STR_ENV):
+        dbutils = find_dbutils(spark)
+        secrets = dbutils.secrets if dbutils is not None else None
+    config, validation = _ingest_configuration(args, os.environ, secrets)
+    owned = spark is None  # a session this task started itself (not on Databricks) is stopped
+    spark = spark or build_ingest_spark(config)
+    try:
+        summary = run_ingest(config, validation, spark=spark)
+        print(summary.format())
+        print(table_counts(spark, config).format())
+    finally:
+        if owned:
+            spark.stop()
+    return 0
+
+
+def _databricks_spark():
+    if not on_databricks():
+        return None
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+
+
+# --------------------------------------------------------------------------------------------
+# Publishing the CSV export on cloud storage
+# --------------------------------------------------------------------------------------------
+
+
+def _name(info: Any) -> str:
+    name = info.name if hasattr(info, "name") else str(info).rstrip("/").rsplit("/", 1)[-1]
+    return name.rstrip("/")
+
+
+def _path(info: Any) -> str:
+    return info.path if hasattr(info, "path") else str(info)
+
+
+def publish_staged_exports(directory: str, fs: FileSystem) -> list[str]:
+    """Rename every ``<dir>/.<name>.staging/part-*.csv`` to ``<dir>/<name>``; return the targets.
+
+    On ADLS Gen2 (hierarchical namespace) and Volumes a rename is one metadata operation, so a
+    reader sees no file or the whole file, never part of one. The old file is removed first
+    (a rename does not replace on cloud storage): a Power BI refresh at that instant fails and
+    is retried; it never reads half a file.
+    """
+    directory = directory.rstrip("/")
+    try:
+        entries = fs.ls(directory)
+    except Exception as exc:  # dbutils wraps Java's FileNotFoundException in its own types
+        text = f"{type(exc).__name__} {exc}".lower()
+        if any(s in text for s in ("filenotfound", "not found", "does not exist", "no such file")):
+            return []
+        raise
+    published: list[str] = []
+    for entry in sorted(entries, key=_name):
+        name = _name(entry)
+        if not (name.startswith(".") and name.endswith(STAGING_SUFFIX)):
+            continue
+        parts = [p for p in fs.ls(_path(entry)) if _name(p).startswith("part-")]
+        if len(parts) != 1:
+            raise SmartgridError(
+                f"staged export {directory}/{name} holds {len(parts)} part files, expected one"
+            )
+        target = f"{directory}/{name[1 : -len(STAGING_SUFFIX)]}"
+        with contextlib.suppress(Exception):  # absent on the first export
+            fs.rm(target)
+        fs.mv(_path(parts[0]), target)
+        fs.rm(_path(entry), True)
+        published.append(target)
+    return published
+
+
+def run_publish_task(args: argparse.Namespace) -> int:
+    lake = Lake.resolve(args.lake)
+    directory = args.directory or lake.curated
+    if lake.is_local and "://" not in directory:
+        from smartgrid.dbt_runner import publish_staged_exports as publish_local
+
+        published = [str(p) for p in publish_local(directory)]
+    else:
+        dbutils = find_dbutils()
+        if dbutils is None:
+            raise SmartgridError(f"publishing to {directory} needs Databricks (dbutils.fs)")
+        published = publish_staged_exports(directory, dbutils.fs)
+    if not published:
+        raise SmartgridError(
+            f"no staged export under {directory}: run `dbt run-operation export_csv` first",
+            exit_code=1,
+        )
+    for target in published:
+        print(f"published {target}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one task command; ``error: <message>`` and a non-zero code on a bad option."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        code = int(args.func(args) or 0)
+    except SmartgridError as err:
+        print(f"error: {err}", file=sys.stderr)
+        code = err.exit_code
+    sys.stdout.flush()
+    return code

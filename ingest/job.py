@@ -1,0 +1,212 @@
+"""The ingest job: source -> validation -> three Delta tables, with a checkpoint.
+
+``run_ingest(config)`` runs one streaming query. With the available-now trigger it processes
+what is there and returns; with the continuous trigger (a processing-time trigger every
+``interval_seconds``) it runs until SIGINT/SIGTERM (or ``stop_event``), then lets the current
+micro-batch finish before stopping. A second signal stops at once, which is safe too: an
+interrupted batch is re-run by the next start and the idempotent writes keep it exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from ingest.config import IngestConfig, ValidationConfig
+from ingest.sources import read_events
+from ingest.writer import DeltaBatchWriter, RunStats, ensure_tables
+from smartgrid.errors import SmartgridError
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What one run added: counts per table and per quarantine reason, batches, time."""
+
+    raw: int
+    validated: int
+    quarantined: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    batches: int = 0
+    seconds: float = 0.0
+
+    @property
+    def events_per_second(self) -> float:
+        return self.raw / self.seconds if self.seconds > 0 else 0.0
+
+    def format(self) -> str:
+        lines = [
+            f"ingested {self.raw} events in {self.batches} batch(es), {self.seconds:.1f} s "
+            f"({self.events_per_second:,.0f} events/s)",
+            f"  raw         {self.raw}",
+            f"  validated   {self.validated}",
+            f"  quarantined {self.quarantined}",
+        ]
+        lines += [f"    {reason}: {count}" for reason, count in self.reasons.items()]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    """Rows in the three tables now (all runs), quarantine split by reason."""
+
+    raw: int
+    validated: int
+    quarantined: int
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def format(self) -> str:
+        lines = [
+            "tables:",
+            f"  raw         {self.raw}",
+            f"  validated   {self.validated}",
+            f"  quarantined {self.quarantined}",
+        ]
+        lines += [f"    {reason}: {count}" for reason, count in self.reasons.items()]
+        return "\n".join(lines)
+
+
+def _is_delta(spark: SparkSession, path: str) -> bool:
+    from delta.tables import DeltaTable
+
+    return DeltaTable.isDeltaTable(spark, path)
+
+
+def table_counts(spark: SparkSession, config: IngestConfig) -> TableCounts:
+    """Count the rows of raw, validated and quarantine (by reason); 0 for a missing table."""
+
+    def count(path: str) -> int:
+        return spark.read.format("delta").load(path).count() if _is_delta(spark, path) else 0
+
+    reasons: dict[str, int] = {}
+    if _is_delta(spark, config.quarantine):
+        rows = (
+            spark.read.format("delta")
+            .load(config.quarantine)
+            .select(F.explode("reasons").alias("reason"))
+            .groupBy("reason")
+            .count()
+            .orderBy("reason")
+            .collect()
+        )
+        reasons = {row["reason"]: row["count"] for row in rows}
+    return TableCounts(
+        count(config.raw), count(config.validated), count(config.quarantine), reasons
+    )
+
+
+def build_ingest_spark(config: IngestConfig) -> SparkSession:
+    """A SparkSession for the job: no Hive (dbt owns the Derby metastore), Kafka when needed."""
+    from smartgrid.spark import build_spark
+
+    extra = {
+        # Whole-file reads: split the landing files over both cores even for small backlogs.
+        "spark.sql.files.maxPartitionBytes": str(32 * 1024 * 1024),
+    }
+    if config.driver_memory:
+        extra["spark.driver.memory"] = config.driver_memory
+    return build_spark(
+        config.lake,
+        "smartgrid-ingest",
+        hive=False,
+        kafka=config.source == "kafka",
+        extra_conf=extra,
+    )
+
+
+class _Stopper:
+    """Turns SIGINT/SIGTERM into a graceful stop request; a second signal forces it."""
+
+    def __init__(self, external: threading.Event | None) -> None:
+        self.requested = external or threading.Event()
+        self.forced = threading.Event()
+
+    def __call__(self, signum: int, _frame: object) -> None:
+        if self.requested.is_set():
+            self.forced.set()
+        log.warning("signal %d: stopping after the current micro-batch", signum)
+        self.requested.set()
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _stop_gracefully(query, stopper: _Stopper) -> None:
+    # Wait for the running micro-batch to finish (its commit), then stop before the next one.
+    while query.isActive and query.status.get("isTriggerActive") and not stopper.forced.is_set():
+        query.awaitTermination(0.1)
+    query.stop()
+
+
+def run_ingest(
+    config: IngestConfig,
+    validation: ValidationConfig | None = None,
+    *,
+    spark: SparkSession | None = None,
+    stop_event: threading.Event | None = None,
+) -> IngestSummary:
+    """Run the ingest query; return what this run added."""
+    validation = validation or ValidationConfig()
+    spark = spark or build_ingest_spark(config)
+    ensure_tables(spark, config)
+    stats = RunStats()
+    writer = DeltaBatchWriter(config, validation, stats)
+    stopper = _Stopper(stop_event)
+    started = time.monotonic()
+    with stopper.installed():
+        query = (
+            read_events(spark, config)
+            .writeStream.queryName(f"smartgrid_ingest_{config.source}")
+            .foreachBatch(writer)
+            .option("checkpointLocation", config.checkpoint)
+            .trigger(**config.spark_trigger)
+            .start()
+        )
+        log.info(
+            "ingest started: source=%s trigger=%s checkpoint=%s",
+            config.source,
+            config.trigger,
+            config.checkpoint,
+        )
+        try:
+            while query.isActive:
+                if stopper.requested.is_set():
+                    _stop_gracefully(query, stopper)
+                    break
+                query.awaitTermination(POLL_SECONDS)
+        except Exception as exc:
+            raise SmartgridError(f"ingest query failed: {_first_line(exc)}", exit_code=1) from exc
+        finally:
+            if query.isActive:
+                query.stop()
+        error = query.exception()
+        if error is not None:
+            raise SmartgridError(f"ingest query failed: {_first_line(error)}", exit_code=1)
+    seconds = time.monotonic() - started
+    raw, validated, quarantined, reasons = stats.totals()
+    return IngestSummary(raw, validated, quarantined, reasons, len(stats.batches), seconds)
+
+
+def _first_line(error: object) -> str:
+    text = getattr(error, "desc", None) or str(error)
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__

@@ -1,0 +1,189 @@
+"""Sources: the landing directory of the embedded event hub, or Kafka / Azure Event Hubs.
+
+Both give the same columns: ``body`` (the event as received) plus the lineage columns of
+``ingest.tables`` except ``batch_id`` (added per micro-batch by the writer).
+
+- ``local``: the landing directory (``<lake>/landing/*.jsonl``, JSON Lines, files renamed into
+  place atomically). Each file is read whole and split into lines, so every event keeps its
+  exact position (file path + 0-based line number): the identity that makes a replay
+  recognisable. Hidden files (the producer's ``.tmp`` names) are skipped by Spark's listing.
+- ``kafka``: Spark's built-in Kafka source; Azure Event Hubs through its Kafka endpoint
+  (``eventhubs_kafka_options``), which is how Databricks reads Event Hubs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from ingest.config import IngestConfig, Secret
+from smartgrid.errors import SmartgridError
+
+LANDING_GLOB = "*.jsonl"
+
+EVENTHUB_NAMESPACE_ENV = "EVENTHUB_NAMESPACE"
+EVENTHUB_CONNECTION_STR_ENV = "EVENTHUB_CONNECTION_STR"
+EVENTHUB_NAME_ENV = "EVENTHUB_NAME"
+EVENTHUBS_KAFKA_PORT = 9093
+# Databricks Runtime ships the Kafka client shaded under `kafkashaded.`; open-source Spark's
+# spark-sql-kafka connector uses the plain class name.
+PLAIN_LOGIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
+DATABRICKS_PLAIN_LOGIN_MODULE = "kafkashaded." + PLAIN_LOGIN_MODULE
+
+
+def landing_lines(files: DataFrame) -> DataFrame:
+    """Whole files (``value``, ``source_name``, ``source_timestamp``) -> one row per line.
+
+    ``source_offset`` is the 0-based line number. The empty string after a file's final
+    newline is not a line; an empty line inside a file is (it is quarantined as not_json).
+    """
+    value = F.col("value")
+    # Drop the final newline before splitting (computed once per file: an expression such as
+    # size(lines) beside the generator would split the whole file again for every line).
+    content = F.when(
+        value.endswith("\n"), F.expr("substring(value, 1, length(value) - 1)")
+    ).otherwise(value)
+    lines = F.when(value == "", F.array().cast("array<string>")).otherwise(
+        F.split(content, "\n", -1)
+    )
+    exploded = files.select(
+        "source_name",
+        "source_timestamp",
+        F.posexplode(lines).alias("source_offset", "body"),
+    )
+    return exploded.select(
+        "body",
+        "source_name",
+        F.lit(None).cast("int").alias("source_partition"),
+        F.col("source_offset").cast("long").alias("source_offset"),
+        "source_timestamp",
+    )
+
+
+def read_landing(spark: SparkSession, config: IngestConfig) -> DataFrame:
+    """Streaming DataFrame of the landing directory's events, one row per line."""
+    if config.lake.is_local and "://" not in config.landing:
+        Path(config.landing).mkdir(parents=True, exist_ok=True)
+    reader = (
+        spark.readStream.format("text")
+        .option("wholetext", "true")
+        .option("pathGlobFilter", LANDING_GLOB)
+    )
+    if config.max_files_per_trigger is not None:
+        reader = reader.option("maxFilesPerTrigger", str(config.max_files_per_trigger))
+    files = reader.load(config.landing).select(
+        "value",
+        F.col("_metadata.file_path").alias("source_name"),
+        F.col("_metadata.file_modification_time").alias("source_timestamp"),
+    )
+    return landing_lines(files)
+
+
+def read_kafka(spark: SparkSession, config: IngestConfig) -> DataFrame:
+    """Streaming DataFrame of a Kafka topic (or event hub) with topic/partition/offset/timestamp."""
+    stream = spark.readStream.format("kafka").options(**config.kafka_reader_options()).load()
+    return stream.select(
+        F.col("value").cast("string").alias("body"),
+        F.col("topic").alias("source_name"),
+        F.col("partition").cast("int").alias("source_partition"),
+        F.col("offset").cast("long").alias("source_offset"),
+        F.col("timestamp").alias("source_timestamp"),
+    )
+
+
+def read_events(spark: SparkSession, config: IngestConfig) -> DataFrame:
+    """The configured source, with ``ingest_time``.
+
+    ``current_timestamp()`` in a streaming plan is the micro-batch's timestamp, recorded in the
+    offset log and reused when a batch is retried: a retry makes the same decisions
+    (future_timestamp) and writes the same ingest_time.
+    """
+    events = read_kafka(spark, config) if config.source == "kafka" else read_landing(spark, config)
+    return events.withColumn("ingest_time", F.current_timestamp())
+
+
+# --------------------------------------------------------------------------------------------
+# Azure Event Hubs (Kafka endpoint)
+# --------------------------------------------------------------------------------------------
+
+_ENDPOINT = re.compile(r"(?:^|;)\s*Endpoint\s*=\s*sb://([^/;]+)", re.IGNORECASE)
+_ENTITY_PATH = re.compile(r"(?:^|;)\s*EntityPath\s*=\s*([^;]+)", re.IGNORECASE)
+_NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
+
+
+def on_databricks(env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return bool(env.get("DATABRICKS_RUNTIME_VERSION"))
+
+
+def eventhubs_kafka_options(
+    env: Mapping[str, str] | None = None, *, databricks: bool | None = None
+) -> dict[str, str | Secret]:
+    """Kafka source options for Azure Event Hubs from ``EVENTHUB_NAMESPACE`` and
+    ``EVENTHUB_CONNECTION_STR``.
+
+    Event Hubs' Kafka endpoint is ``<namespace>.servicebus.windows.net:9093`` with SASL_SSL +
+    PLAIN, user name ``$ConnectionString`` and the connection string as password. The JAAS
+    line holds the secret, so it is returned as a ``Secret`` (revealed only when handed to
+    Spark). ``EVENTHUB_NAMESPACE`` may be the short name or the host name; when absent it is
+    read from the connection string's ``Endpoint``. ``databricks`` defaults to detecting
+    Databricks Runtime, whose Kafka client is shaded (``kafkashaded.``).
+    """
+    env = os.environ if env is None else env
+    connection = (env.get(EVENTHUB_CONNECTION_STR_ENV) or "").strip()
+    if not connection:
+        raise SmartgridError(
+            f"{EVENTHUB_CONNECTION_STR_ENV} is not set: it holds the Event Hubs connection string "
+            "(from the namespace's Shared access policies, or a Databricks secret scope)"
+        )
+    # Never echo the connection string: the messages below name the problem only.
+    if not re.search(r"SharedAccess(Key|Signature)", connection, re.IGNORECASE):
+        raise SmartgridError(
+            f"{EVENTHUB_CONNECTION_STR_ENV} does not look like an Event Hubs connection string "
+            "(expected Endpoint=sb://...;SharedAccessKeyName=...;SharedAccessKey=...)"
+        )
+    if any(char in connection for char in '"\\\n\r'):
+        raise SmartgridError(
+            f"{EVENTHUB_CONNECTION_STR_ENV} contains a quote, backslash or line break; "
+            "copy the connection string again"
+        )
+    namespace = (env.get(EVENTHUB_NAMESPACE_ENV) or "").strip()
+    if not namespace:
+        match = _ENDPOINT.search(connection)
+        if not match:
+            raise SmartgridError(
+                f"set {EVENTHUB_NAMESPACE_ENV} (the connection string names no Endpoint=sb://...)"
+            )
+        namespace = match.group(1)
+    namespace = namespace.removeprefix("sb://").rstrip("/")
+    if not _NAMESPACE.match(namespace):
+        raise SmartgridError(f"{EVENTHUB_NAMESPACE_ENV} {namespace!r} is not a namespace name")
+    host = namespace if "." in namespace else f"{namespace}.servicebus.windows.net"
+    if databricks is None:
+        databricks = on_databricks(env)
+    module = DATABRICKS_PLAIN_LOGIN_MODULE if databricks else PLAIN_LOGIN_MODULE
+    jaas = f'{module} required username="$ConnectionString" password="{connection}";'
+    return {
+        "kafka.bootstrap.servers": f"{host}:{EVENTHUBS_KAFKA_PORT}",
+        "kafka.security.protocol": "SASL_SSL",
+        "kafka.sasl.mechanism": "PLAIN",
+        "kafka.sasl.jaas.config": Secret(jaas),
+        # Event Hubs' recommended client timeouts for the Kafka endpoint.
+        "kafka.request.timeout.ms": "60000",
+        "kafka.session.timeout.ms": "30000",
+    }
+
+
+def eventhub_name(env: Mapping[str, str] | None = None) -> str | None:
+    """The event hub (Kafka topic): ``EVENTHUB_NAME``, else the connection string's EntityPath."""
+    env = os.environ if env is None else env
+    name = (env.get(EVENTHUB_NAME_ENV) or "").strip()
+    if name:
+        return name
+    match = _ENTITY_PATH.search(env.get(EVENTHUB_CONNECTION_STR_ENV) or "")
+    return match.group(1).strip() if match else None

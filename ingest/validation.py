@@ -1,0 +1,322 @@
+"""Validation rules: pure DataFrame -> DataFrame functions, Spark built-ins only (no Python UDFs).
+
+Input: a DataFrame with ``body`` (the event as received) and the lineage columns of
+``ingest.tables``. ``check`` adds one array column ``reasons`` (empty when the event passes)
+plus the typed contract fields; ``to_validated`` / ``to_quarantine`` / ``to_raw`` project it
+onto the three table schemas. Every input row lands in exactly one of validated (no reason)
+or quarantine (one or more reasons).
+
+Reason codes (a row gets every one that applies, in this order):
+
+  too_large                 body longer than ``max_body_bytes`` UTF-8 bytes (not parsed further)
+  not_json                  not a JSON text (also NaN/Infinity, which JSON does not have)
+  duplicate_key             a JSON object naming the same top-level field twice
+  not_object                valid JSON that is not an object (array, string, number, null...)
+  missing_field:<name>      a required field is absent
+  bad_type:<name>           wrong JSON type (a string where a number is expected, a number
+                            where a string is expected, null, 1.5 for an integer, ...)
+  out_of_range:<name>       a number outside the contract's [minimum, maximum]
+  bad_timestamp             not the contract's ``YYYY-MM-DDTHH:MM:SS.mmmZ`` or not a real instant
+  future_timestamp          later than ``now`` + ``max_future_skew_seconds``
+  bad_meter_id              meter_id does not match the contract's pattern
+  bad_format:<name>         another string field does not match its pattern
+  too_long:<name>           a string longer than its maxLength (in characters)
+
+Parsing uses ``try_parse_json`` (Variant): one parse per event, exact JSON types, strict
+syntax. ``now`` is the batch's ``ingest_time`` when present, so a retried micro-batch makes
+the same decisions as the first attempt (see ingest.writer).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from ingest.config import FieldRule, ValidationConfig
+from ingest.tables import (
+    LINEAGE_FIELDS,
+    QUARANTINE_SCHEMA,
+    RAW_SCHEMA,
+    VALIDATED_SCHEMA,
+)
+
+LINEAGE_COLUMNS = tuple(f.name for f in LINEAGE_FIELDS)
+REASONS = "reasons"
+EXTRA_FIELDS = "extra_fields"
+
+_V = "_sg_v"  # the parsed body (Variant)
+_W = "_sg_wrapped"
+_SENTINEL = "smartgrid:end-of-body:5f0c"
+_NOW = "_sg_now"
+_TOO_LARGE = "_sg_too_large"
+_IS_OBJECT = "_sg_is_object"
+_Q_METER_ID = "_sg_q_meter_id"
+_Q_EVENT_TIMESTAMP = "_sg_q_event_timestamp"
+
+_NUMERIC_TYPES = ("BIGINT", "DOUBLE", "FLOAT")
+
+
+def ecma_to_java_regex(pattern: str) -> str:
+    """Translate a JSON Schema (ECMA-262) pattern for Java's regex engine (``rlike``).
+
+    The one difference that matters for the contract: without the multiline flag ECMA's ``$``
+    matches only at the very end, while Java's (and Python's) also matches before a final line
+    terminator, which would let ``"MTR-1\\n"`` through. ``$`` becomes ``\\z``.
+    """
+    out, escaped, in_class = [], False, False
+    for char in pattern:
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            out.append(char)
+            escaped = True
+        elif char == "[":
+            in_class = True
+            out.append(char)
+        elif char == "]":
+            in_class = False
+            out.append(char)
+        elif char == "$" and not in_class:
+            out.append("\\z")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _col(prefix: str, name: str) -> str:
+    return f"_sg_{prefix}_{name}"
+
+
+def _is_number(json_type: Column) -> Column:
+    return json_type.isin(*_NUMERIC_TYPES) | json_type.startswith("DECIMAL")
+
+
+def _tag(condition: Column, code: str) -> Column:
+    # The code when the condition holds, else null; concat_ws below skips the nulls. (Cheaper
+    # than an array per rule, and array_compact/filter are higher-order functions that Spark
+    # evaluates row by row, outside generated code.)
+    return F.when(condition, F.lit(code))
+
+
+def _field_values(rule: FieldRule) -> list[Column]:
+    """Stage 3: the field's JSON type and its typed value (string or double), once each."""
+    value = F.col(_col("f", rule.name))
+    json_type = F.col(_col("t", rule.name))
+    if rule.type == "string":
+        typed = F.when(json_type == "STRING", F.variant_get(value, "$", "string"))
+    else:
+        typed = F.when(_is_number(json_type), F.variant_get(value, "$", "double"))
+    return [typed.alias(_col("x", rule.name))]
+
+
+def _field_checks(rule: FieldRule, config: ValidationConfig) -> tuple[list[Column], Column]:
+    """Stage 4: (reason arrays, typed output value) of one field of an object body."""
+    present = F.col(_col("f", rule.name)).isNotNull()
+    value = F.col(_col("x", rule.name))
+    reasons: list[Column] = []
+    if rule.required:
+        reasons.append(_tag(~present, f"missing_field:{rule.name}"))
+
+    if rule.type == "string":
+        type_ok = value.isNotNull()
+        reasons.append(_tag(present & ~type_ok, f"bad_type:{rule.name}"))
+        pattern_ok = F.col(_col("p", rule.name)) if rule.pattern else F.lit(True)
+        if rule.name == config.timestamp_field:
+            parsed = F.col(_col("ts", rule.name))
+            good = type_ok & pattern_ok & parsed.isNotNull()
+            reasons.append(_tag(type_ok & ~good, "bad_timestamp"))
+            skew_micros = round(config.max_future_skew_seconds * 1_000_000)
+            reasons.append(
+                _tag(
+                    good & (F.unix_micros(parsed) > F.unix_micros(F.col(_NOW)) + skew_micros),
+                    "future_timestamp",
+                )
+            )
+            return reasons, F.when(good, parsed)
+        code = "bad_meter_id" if rule.name == config.meter_id_field else f"bad_format:{rule.name}"
+        reasons.append(_tag(type_ok & ~pattern_ok, code))
+        if rule.max_length is not None:
+            reasons.append(
+                _tag(type_ok & (F.length(value) > rule.max_length), f"too_long:{rule.name}")
+            )
+        return reasons, value
+
+    type_ok = value.isNotNull()
+    if rule.type == "integer":
+        # JSON Schema: an integer is any number with a zero fractional part (1 and 1.0).
+        type_ok = type_ok & F.coalesce(value == F.floor(value), F.lit(False))
+    reasons.append(_tag(present & ~type_ok, f"bad_type:{rule.name}"))
+    out_of_range = value.isin(float("inf"), float("-inf"))
+    if rule.minimum is not None:
+        out_of_range = out_of_range | (value < F.lit(float(rule.minimum)))
+    if rule.maximum is not None:
+        out_of_range = out_of_range | (value > F.lit(float(rule.maximum)))
+    reasons.append(_tag(type_ok & out_of_range, f"out_of_range:{rule.name}"))
+    if rule.type == "integer":
+        return reasons, F.when(type_ok & ~out_of_range, value.cast("int"))
+    return reasons, value
+
+
+def check(
+    events: DataFrame, config: ValidationConfig | None = None, *, now: Column | None = None
+) -> DataFrame:
+    """Add ``reasons`` (empty array: valid) and the typed contract fields to ``events``.
+
+    ``now`` defaults to the ``ingest_time`` column (the micro-batch's timestamp), or the
+    current time when there is none.
+
+    Built in stages (one projection each) so that every costly expression -- the parse, each
+    field lookup, each type test -- is computed once per row and then referenced: Spark does
+    not inline a non-trivial expression into a projection that uses it more than once.
+    """
+    config = config or ValidationConfig()
+    if now is None:
+        now = F.col("ingest_time") if "ingest_time" in events.columns else F.current_timestamp()
+    rules = config.fields
+    body = F.col("body")
+
+    # Stage 1: size guard and parse. Spark's JSON parsers stop after the first value and
+    # ignore what follows ('{"a":1} x' parses), so the body is parsed as the first element of
+    # [<body>,"<sentinel>"]: it is one JSON text exactly when that array has two elements and
+    # the second is the sentinel (a body containing the sentinel is refused outright).
+    too_large = F.coalesce(F.octet_length(body) > config.max_body_bytes, F.lit(False))
+    wrapped = F.concat(F.lit("["), body, F.lit(f',"{_SENTINEL}"]'))
+    stage = events.select(
+        "*",
+        now.alias(_NOW),
+        too_large.alias(_TOO_LARGE),
+        F.when(~too_large & ~body.contains(_SENTINEL), F.try_parse_json(wrapped)).alias(_W),
+    )
+    w = F.col(_W)
+    single_value = (F.try_variant_get(w, "$[1]", "string") == _SENTINEL) & F.try_variant_get(
+        w, "$[2]", "variant"
+    ).isNull()
+    stage = stage.select(
+        *events.columns,
+        _NOW,
+        _TOO_LARGE,
+        F.when(single_value, F.try_variant_get(w, "$[0]", "variant")).alias(_V),
+    )
+    v = F.col(_V)
+    # Stage 2: object test and one lookup per contract field (SQL null when absent, a Variant
+    # null -- JSON type VOID -- when present as null).
+    is_object = v.isNotNull() & F.when(F.substring(body, 1, 1) == "{", F.lit(True)).otherwise(
+        body.rlike(r"^[ \t\r\n]*\{")
+    )
+    stage = stage.select(
+        "*",
+        is_object.alias(_IS_OBJECT),
+        *[
+            F.try_variant_get(v, f"$.{rule.name}", "variant").alias(_col("f", rule.name))
+            for rule in rules
+        ],
+    )
+    stage = stage.select(
+        "*",
+        *[F.schema_of_variant(_col("f", rule.name)).alias(_col("t", rule.name)) for rule in rules],
+    )
+    stage = stage.select("*", *[c for rule in rules for c in _field_values(rule)])
+    # Stage 3: patterns and the timestamp parse, on typed strings.
+    derived = []
+    for rule in rules:
+        if rule.type == "string" and rule.pattern:
+            derived.append(
+                F.col(_col("x", rule.name))
+                .rlike(ecma_to_java_regex(rule.pattern))
+                .alias(_col("p", rule.name))
+            )
+        if rule.name == config.timestamp_field:
+            # The pattern fixes the form; the cast rejects what is not a real instant
+            # (2025-02-30, 24:00, leap seconds).
+            derived.append(
+                F.col(_col("x", rule.name)).try_cast("timestamp").alias(_col("ts", rule.name))
+            )
+    stage = stage.select("*", *derived)
+
+    # Stage 4: reasons and typed outputs.
+    is_obj = F.col(_IS_OBJECT)
+    not_json = ~F.col(_TOO_LARGE) & v.isNull()
+    # Only for bodies that failed to parse: tell a duplicated top-level key from broken JSON.
+    keys = F.json_object_keys(body)
+    duplicate_key = not_json & F.coalesce(
+        F.size(F.array_distinct(keys)) < F.size(keys), F.lit(False)
+    )
+    reasons: list[Column] = [
+        _tag(F.col(_TOO_LARGE), "too_large"),
+        _tag(not_json & ~duplicate_key, "not_json"),
+        _tag(duplicate_key, "duplicate_key"),
+        _tag(v.isNotNull() & ~is_obj, "not_object"),
+    ]
+    typed: dict[str, Column] = {}
+    for rule in rules:
+        field_reasons, value = _field_checks(rule, config)
+        reasons.extend(F.when(is_obj, r) for r in field_reasons)
+        typed[rule.name] = value
+    joined = F.concat_ws(",", *reasons)  # reason codes hold no comma
+    stage = stage.select(
+        "*",
+        F.when(joined == "", F.array().cast("array<string>"))
+        .otherwise(F.split(joined, ",", -1))
+        .alias(REASONS),
+    )
+
+    valid = F.size(F.col(REASONS)) == 0
+    # Unknown fields are kept. The key comparison is code-generated; the (interpreted)
+    # map_filter runs only for the rare valid rows that do have extra fields.
+    members = v.try_cast("map<string,variant>")
+    known = F.array(*[F.lit(name) for name in config.field_names])
+    has_extras = F.size(F.array_except(F.map_keys(members), known)) > 0
+    extras = F.map_filter(members, lambda key, _value: ~F.array_contains(known, key))
+    return stage.select(
+        *events.columns,
+        REASONS,
+        *[value.alias(name) for name, value in typed.items()],
+        F.when(valid & has_extras, F.to_json(extras)).alias(EXTRA_FIELDS),
+        F.when(~valid, F.try_variant_get(v, f"$.{config.meter_id_field}", "string")).alias(
+            _Q_METER_ID
+        ),
+        F.when(~valid, F.try_variant_get(v, f"$.{config.timestamp_field}", "string")).alias(
+            _Q_EVENT_TIMESTAMP
+        ),
+    )
+
+
+def _project(df: DataFrame, schema, renames: dict[str, str] | None = None) -> DataFrame:
+    renames = renames or {}
+    types = {f.name: f.dataType for f in df.schema.fields}
+    columns = []
+    for f in schema.fields:
+        source = renames.get(f.name, f.name)
+        column = F.col(source)
+        # Cast only real type changes: nullability (array<string> vs. array<string not null>)
+        # is not a cast, and Delta enforces the NOT NULL columns on write.
+        if types[source].simpleString() != f.dataType.simpleString():
+            column = column.cast(f.dataType)
+        columns.append(column.alias(f.name))
+    return df.select(*columns)
+
+
+def to_raw(events: DataFrame) -> DataFrame:
+    """The raw table's rows: every event exactly as received."""
+    return _project(events, RAW_SCHEMA)
+
+
+def to_validated(checked: DataFrame) -> DataFrame:
+    return _project(checked.where(F.size(REASONS) == 0), VALIDATED_SCHEMA)
+
+
+def to_quarantine(checked: DataFrame) -> DataFrame:
+    return _project(
+        checked.where(F.size(REASONS) > 0),
+        QUARANTINE_SCHEMA,
+        {"meter_id": _Q_METER_ID, "event_timestamp": _Q_EVENT_TIMESTAMP},
+    )
+
+
+def validate(
+    events: DataFrame, config: ValidationConfig | None = None, *, now: Column | None = None
+) -> tuple[DataFrame, DataFrame]:
+    """(validated, quarantine) rows of ``events``."""
+    checked = check(events, config, now=now)
+    return to_validated(checked), to_quarantine(checked)

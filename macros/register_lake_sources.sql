@@ -1,0 +1,101 @@
+{#
+  on-run-start: register the ingest job's Delta tables (written by path, no metastore) and the
+  meter registry CSV as tables in `var('lake_schema')`, so sources resolve by name.
+
+  - Each table is dropped and re-created every run (metadata only: they are external tables, the
+    files stay), so the names always point at the current lake, even when a test or a user
+    switches lakes under one metastore.
+  - A Delta table that does not exist yet is created empty with the contract schema of
+    ingest/tables.py (tests/dbt checks these column lists against it), so `dbt build` works
+    before the first ingest. An existing one is registered without a schema: Delta keeps its own.
+  - adapter.dispatch: on Databricks the same statements register Unity Catalog external tables
+    over abfss:// locations (catalog = target.database); set var register_lake_tables=false when
+    the tables are managed elsewhere.
+#}
+
+{% macro lake_contract_columns() %}
+  {% set lineage = [
+      ('source_name', 'string'), ('source_partition', 'int'), ('source_offset', 'bigint'),
+      ('source_timestamp', 'timestamp'), ('ingest_time', 'timestamp'), ('batch_id', 'bigint')] %}
+  {{ return({
+      'raw': [('body', 'string')] + lineage,
+      'validated': [
+          ('event_id', 'string'), ('timestamp', 'timestamp'), ('meter_id', 'string'),
+          ('real_power_watts', 'double'), ('voltage', 'double'), ('power_factor', 'double'),
+          ('energy_kwh', 'double'), ('current_a', 'double'), ('schema_version', 'int'),
+          ('extra_fields', 'string')] + lineage,
+      'quarantine': [
+          ('body', 'string'), ('reasons', 'array<string>'), ('meter_id', 'string'),
+          ('event_timestamp', 'string')] + lineage,
+  }) }}
+{% endmacro %}
+
+{# The meter registry written by the producer: <lake>/reference/meters.csv (may be absent). #}
+{% macro meter_registry_columns() %}
+  {{ return([('meter_id', 'string'), ('profile', 'string'), ('has_solar', 'string'),
+             ('nominal_voltage', 'string'), ('reports_energy', 'string')]) }}
+{% endmacro %}
+
+{% macro register_lake_sources() %}
+  {{ return(adapter.dispatch('register_lake_sources', 'smartgrid')()) }}
+{% endmacro %}
+
+{% macro lake_relation(identifier, database=none) %}
+  {{ return(api.Relation.create(database=database, schema=var('lake_schema'), identifier=identifier)) }}
+{% endmacro %}
+
+{% macro default__register_lake_sources() %}
+  {{ return(register_lake_tables(database=none)) }}
+{% endmacro %}
+
+{% macro databricks__register_lake_sources() %}
+  {# Unity Catalog: three-part names in the target catalog. #}
+  {{ return(register_lake_tables(database=target.database)) }}
+{% endmacro %}
+
+{% macro register_lake_tables(database) %}
+  {% if not execute or not var('register_lake_tables', true) %}
+    {{ return('') }}
+  {% endif %}
+  {% set schema_relation = api.Relation.create(database=database, schema=var('lake_schema')) %}
+  {% do run_query('create schema if not exists ' ~ schema_relation) %}
+  {% for name, columns in lake_contract_columns().items() %}
+    {% set location = lake_path(name) %}
+    {% set relation = lake_relation(name, database) %}
+    {% do run_query('drop table if exists ' ~ relation) %}
+    {% if delta_table_exists(location, database) %}
+      {% do run_query("create table " ~ relation ~ " using delta location '" ~ location ~ "'") %}
+    {% else %}
+      {% set ddl = [] %}
+      {% for column, data_type in columns %}
+        {% do ddl.append('`' ~ column ~ '` ' ~ data_type) %}
+      {% endfor %}
+      {% do log('lake: no Delta table at ' ~ location ~ ' yet; creating it empty', info=true) %}
+      {% do run_query("create table " ~ relation ~ " (" ~ ddl | join(', ') ~ ") using delta location '" ~ location ~ "'") %}
+    {% endif %}
+  {% endfor %}
+  {# The registry is optional: a CSV table over the reference directory reads no rows when
+     meters.csv is absent (replayed data), and `refresh` picks up a file written since. #}
+  {% set registry = lake_relation('meter_registry', database) %}
+  {% set ddl = [] %}
+  {% for column, data_type in meter_registry_columns() %}
+    {% do ddl.append('`' ~ column ~ '` ' ~ data_type) %}
+  {% endfor %}
+  {% do run_query('drop table if exists ' ~ registry) %}
+  {% do run_query("create table " ~ registry ~ " (" ~ ddl | join(', ') ~ ") using csv options (header 'true', pathGlobFilter 'meters.csv') location '" ~ lake_path('reference') ~ "'") %}
+  {% do run_query('refresh table ' ~ registry) %}
+  {{ return('') }}
+{% endmacro %}
+
+{#
+  Whether a Delta table exists at `location`, without failing when the path does not exist:
+  a text table over its _delta_log reads no rows when the directory is missing.
+#}
+{% macro delta_table_exists(location, database=none) %}
+  {% set probe = lake_relation('_delta_log_probe', database) %}
+  {% do run_query('drop table if exists ' ~ probe) %}
+  {% do run_query("create table " ~ probe ~ " (value string) using text options (pathGlobFilter '*.json') location '" ~ location ~ "/_delta_log'") %}
+  {% set found = scalar_query('select count(*) from (select 1 from ' ~ probe ~ ' limit 1) as probe') %}
+  {% do run_query('drop table if exists ' ~ probe) %}
+  {{ return(found is not none and found > 0) }}
+{% endmacro %}

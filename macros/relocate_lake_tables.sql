@@ -1,0 +1,49 @@
+{#
+  on-run-start: an incremental model registered in the metastore at another lake's location (the
+  lake was moved, or one Spark session serves several lakes, as in the tests) is unregistered,
+  so dbt rebuilds it where `location_root` says now, instead of merging into the old lake. Only
+  the metastore entry goes: the tables are external, their files stay. (Table models need no
+  check: `create or replace table ... location` re-points them on every run.)
+#}
+{% macro relocate_lake_tables() %}
+  {% if not execute or target.type != 'spark' %}
+    {{ return('') }}
+  {% endif %}
+  {% for node in graph.nodes.values() %}
+    {% set location_root = node.config.get('location_root') %}
+    {% if node.resource_type == 'model' and location_root and node.config.materialized == 'incremental' %}
+      {% set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) %}
+      {% if relation is not none %}
+        {% set detail = run_query('describe detail ' ~ relation) %}
+        {% set registered = detail.columns['location'].values()[0] if detail.rows | length > 0 else none %}
+        {% set expected = location_root.rstrip('/') ~ '/' ~ node.alias %}
+        {% if registered is none or not same_location(registered, expected) %}
+          {% do log('lake: ' ~ relation ~ ' was registered at ' ~ registered ~ '; re-creating it at ' ~ expected, info=true) %}
+          {% do run_query('drop table if exists ' ~ relation) %}
+          {% do adapter.cache_dropped(relation) %}
+        {% endif %}
+      {% endif %}
+    {% endif %}
+  {% endfor %}
+  {{ return('') }}
+{% endmacro %}
+
+{% macro normalize_location(location) %}
+  {% set text = location | string %}
+  {% if text.startswith('file://') %}
+    {% set text = text[7:] %}
+  {% elif text.startswith('file:') %}
+    {% set text = text[5:] %}
+  {% endif %}
+  {{ return(text.rstrip('/')) }}
+{% endmacro %}
+
+{# A relative lake root (`lake`, dbt run from the repository root) matches its absolute form. #}
+{% macro same_location(registered, expected) %}
+  {% set registered = normalize_location(registered) %}
+  {% set expected = normalize_location(expected) %}
+  {% if expected.startswith('/') or '://' in expected %}
+    {{ return(registered == expected) }}
+  {% endif %}
+  {{ return(registered.endswith('/' ~ expected.lstrip('./'))) }}
+{% endmacro %}

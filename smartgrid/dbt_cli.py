@@ -1,0 +1,96 @@
+"""``smartgrid build`` (dbt build on the lake) and ``smartgrid export`` (the CSV for Power BI).
+
+Only option parsing here; the work is in smartgrid.dbt_runner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from smartgrid.errors import SmartgridError
+from smartgrid.lake import Lake
+
+
+def _parse_vars(text: str | None) -> dict | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SmartgridError(
+            f"--vars must be a JSON object, e.g. '{{\"max_gap_seconds\": 1800}}': {exc}"
+        ) from None
+    if not isinstance(value, dict):
+        raise SmartgridError("--vars must be a JSON object, e.g. '{\"max_gap_seconds\": 1800}'")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    build = subparsers.add_parser(
+        "build",
+        parents=[common],
+        help="dbt build: clean and curated layers from the lake's validated events",
+        description="Run `dbt build` in-process on the local Spark session (Delta tables in the lake).",
+    )
+    build.add_argument(
+        "-s", "--select", help="dbt selection, e.g. 'marts' or '+fct_meter_readings'"
+    )
+    build.add_argument("--exclude", help="dbt exclusion")
+    build.add_argument("--full-refresh", action="store_true", help="rebuild incremental models")
+    build.add_argument("--target", help="dbt target (default: $DBT_TARGET or local)")
+    build.add_argument("--vars", help="dbt vars as a JSON object, e.g. '{\"lookback_hours\": 24}'")
+    build.add_argument(
+        "--export", action="store_true", help="then export the curated CSV (as `smartgrid export`)"
+    )
+    build.set_defaults(func=_build)
+
+    export = subparsers.add_parser(
+        "export",
+        parents=[common],
+        help="export the curated readings to one CSV for Power BI",
+        description="Run the export_csv macro and publish the file atomically "
+        "(default <lake>/curated/smart_grid_curated.csv).",
+    )
+    export.add_argument(
+        "--relation", default="fct_meter_readings", help="model to export (default: %(default)s)"
+    )
+    export.add_argument(
+        "--path", help="output file (default: <lake>/curated/smart_grid_curated.csv)"
+    )
+    export.add_argument(
+        "--publish-only",
+        action="store_true",
+        help="only publish exports staged by `dbt run-operation export_csv` or a post-hook",
+    )
+    export.set_defaults(func=_export)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from smartgrid import dbt_runner
+
+    dbt_vars = _parse_vars(args.vars)  # refuse a bad option before Spark starts
+    lake = Lake.resolve(args.lake)
+    dbt_runner.build(
+        lake,
+        select=args.select,
+        exclude=args.exclude,
+        full_refresh=args.full_refresh,
+        target=args.target,
+        dbt_vars=dbt_vars,
+    )
+    if args.export:
+        print(f"exported {dbt_runner.export_csv(lake)}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from smartgrid import dbt_runner
+
+    lake = Lake.resolve(args.lake)
+    if args.publish_only:
+        for path in dbt_runner.publish_staged_exports(lake.curated):
+            print(f"published {path}")
+        return 0
+    print(f"exported {dbt_runner.export_csv(lake, relation=args.relation, path=args.path)}")
+    return 0

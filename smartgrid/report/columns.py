@@ -1,0 +1,88 @@
+"""The curated contract the dashboard and the Power BI kit read: table and column names, in one place.
+
+The dbt marts are written as Delta tables under ``<lake>/curated/<model>`` and read by path
+(no metastore), so the dashboard can run beside ``dbt`` and against ADLS Gen2 unchanged.
+If a mart or column is renamed, change it here: the loader, the Power BI kit's test and the
+dashboard all follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Curated marts (Delta folders under <lake>/curated/).
+READINGS_TABLE = "fct_meter_readings"
+METER_DAILY_TABLE = "fct_meter_daily_energy"
+FLEET_DAILY_TABLE = "fct_fleet_daily_target"
+POWER_TREND_TABLE = "fct_fleet_power_trend"
+DAYPART_TABLE = "fct_meter_daypart_energy"
+METERS_TABLE = "dim_meters"
+
+# The CSV export of READINGS_TABLE that Power BI reads.
+CURATED_CSV_NAME = "smart_grid_curated.csv"
+DASHBOARD_NAME = "dashboard.html"
+
+# Dayparts in display order (the dbt dayparts seed: Night 0-5, Morning 6-11, Afternoon 12-17,
+# Evening 18-23).
+DAYPARTS = ("Night", "Morning", "Afternoon", "Evening")
+
+ANOMALY = "Anomaly"
+NORMAL = "Normal"
+ANOMALY_REASON_SEPARATOR = ";"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the curated CSV: its name and logical type.
+
+    ``kind`` is one of: ``timestamp`` (UTC, ISO 8601), ``date``, ``string``, ``double``, ``int``.
+    """
+
+    name: str
+    kind: str
+
+
+# fct_meter_readings == smart_grid_curated.csv, in file order.
+CURATED_CSV_COLUMNS: tuple[Column, ...] = (
+    Column("timestamp", "timestamp"),
+    Column("meter_id", "string"),
+    Column("energy_kwh", "double"),
+    Column("real_power_watts", "double"),
+    Column("voltage_v", "double"),
+    Column("power_factor", "double"),
+    Column("apparent_power_va", "double"),
+    Column("current_a", "double"),
+    Column("high_demand_flag", "int"),
+    Column("anomaly_flag", "string"),
+    Column("anomaly_reason", "string"),
+    Column("time_of_day", "string"),
+    Column("local_date", "date"),
+    Column("rolling_avg_voltage_v", "double"),
+)
+
+CURATED_CSV_HEADER: tuple[str, ...] = tuple(c.name for c in CURATED_CSV_COLUMNS)
+
+# Columns of the other marts the loader reads (a subset of each mart).
+METER_DAILY_COLUMNS = (
+    "meter_id",
+    "local_date",
+    "kwh",
+    "reading_count",
+    "expected_reading_count",
+    "completeness",
+)
+FLEET_DAILY_COLUMNS = (
+    "local_date",
+    "fleet_kwh",
+    "min_daily_kwh_to_date",
+    "max_daily_kwh_to_date",
+    "avg_daily_kwh_to_date",
+    "rolling_target_kwh",
+)
+# Optional: read when the mart has it.
+ROLLING_DAYS_COLUMN = "rolling_window_days_used"
+POWER_TREND_COLUMNS = ("bucket_start", "avg_watts", "reading_count")
+DAYPART_COLUMNS = ("meter_id", "time_of_day", "kwh", "reading_count")
+
+# Ingest tables (ingest/tables.py) used by the data-quality panel.
+QUARANTINE_REASONS_COLUMN = "reasons"

@@ -1,0 +1,233 @@
+"""The Databricks task entry point (ingest/databricks_entry.py, deploy/databricks_task.py).
+
+Databricks itself (dbutils.secrets, dbutils.fs, the cluster's SparkSession) cannot be reached
+here: the secret scope is a small fake with ``get(scope, key)``, and ``dbutils.fs`` a fake over
+a local directory with the same ``ls``/``mv``/``rm`` behaviour. No test starts Spark.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from ingest.databricks_entry import (
+    ingest_configuration,
+    job_environment,
+    main,
+    publish_staged_exports,
+)
+from smartgrid.errors import SmartgridError
+
+ROOT = Path(__file__).resolve().parents[2]
+LAKE = "abfss://lake@examplestore.dfs.core.windows.net/smartgrid"
+
+
+def _connection_string() -> str:
+    # Built at run time: no key-shaped string is committed (scripts/scan_secrets.py).
+    key = base64.b64encode(os.urandom(32)).decode()
+    return (
+        "Endpoint=sb://smartgrid-ns.servicebus.windows.net/;"
+        f"SharedAccessKeyName=listen;SharedAccessKey={key}"
+    )
+
+
+class FakeScope:
+    """``dbutils.secrets`` stand-in: one secret, and a record of what was read."""
+
+    def __init__(self, secrets: dict[tuple[str, str], str]) -> None:
+        self.secrets = secrets
+        self.reads: list[tuple[str, str]] = []
+
+    def get(self, scope: str, key: str) -> str:
+        self.reads.append((scope, key))
+        if (scope, key) not in self.secrets:
+            raise RuntimeError("Secret does not exist")  # what dbutils raises, roughly
+        return self.secrets[(scope, key)]
+
+
+AZURE_ARGS = [
+    "ingest",
+    "--source",
+    "kafka",
+    "--trigger",
+    "continuous",
+    "--interval",
+    "1m",
+    "--lake",
+    LAKE,
+    "--topic",
+    "meter-readings",
+    "--secret-scope",
+    "smartgrid",
+]
+
+
+def test_databricks_configuration_from_the_secret_scope(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EVENTHUB_CONNECTION_STR", raising=False)
+    secret = _connection_string()
+    scope = FakeScope({("smartgrid", "eventhub-listen-connection-string"): secret})
+    env = {"DATABRICKS_RUNTIME_VERSION": "17.3"}
+    config, validation = ingest_configuration(AZURE_ARGS, env=env, secrets=scope)
+
+    assert scope.reads == [("smartgrid", "eventhub-listen-connection-string")]
+    assert "EVENTHUB_CONNECTION_STR" not in os.environ  # kept in a private mapping
+    assert config.lake.root == LAKE and not config.lake.is_local
+    assert config.raw == f"{LAKE}/raw"
+    assert config.validated == f"{LAKE}/validated"
+    assert config.quarantine == f"{LAKE}/quarantine"
+    assert config.checkpoint == f"{LAKE}/checkpoints/ingest/kafka"
+    assert config.spark_trigger == {"processingTime": "60000 milliseconds"}
+    assert config.topic == "meter-readings"
+    options = config.kafka_reader_options()
+    assert options["kafka.bootstrap.servers"] == "smartgrid-ns.servicebus.windows.net:9093"
+    assert options["subscribe"] == "meter-readings"
+    assert options["kafka.security.protocol"] == "SASL_SSL"
+    assert options["kafka.sasl.mechanism"] == "PLAIN"
+    jaas = options["kafka.sasl.jaas.config"]
+    # Databricks Runtime's Kafka client is shaded; the password is the connection string.
+    assert jaas.startswith("kafkashaded.org.apache.kafka.common.security.plain.PlainLoginModule")
+    assert 'username="$ConnectionString"' in jaas and secret in jaas
+    # ... and nothing that gets printed or logged carries it.
+    assert secret not in repr(config) and secret not in str(config)
+    assert validation.max_body_bytes > 0
+
+
+def test_environment_wins_over_the_scope() -> None:
+    """A cluster env var set to {{secrets/...}} arrives resolved: the scope is not read."""
+    secret = _connection_string()
+    scope = FakeScope({})
+    env = {
+        "EVENTHUB_CONNECTION_STR": secret,
+        "EVENTHUB_NAME": "from-env",
+        "EVENTHUB_NAMESPACE": "other-ns",
+    }
+    args = [a for a in AZURE_ARGS if a not in ("--topic", "meter-readings")]
+    config, _ = ingest_configuration(args, env=env, secrets=scope)
+    assert scope.reads == []
+    assert config.topic == "from-env"
+    assert config.kafka_bootstrap == "other-ns.servicebus.windows.net:9093"
+    assert config.raw == f"{LAKE}/raw"
+    # Off Databricks the plain (unshaded) Kafka login module is used.
+    jaas = config.kafka_reader_options()["kafka.sasl.jaas.config"]
+    assert jaas.startswith("org.apache.kafka.common.security.plain.PlainLoginModule")
+
+
+def test_missing_secret_is_named_without_any_value() -> None:
+    with pytest.raises(SmartgridError) as error:
+        ingest_configuration(AZURE_ARGS, env={}, secrets=FakeScope({}))
+    message = str(error.value)
+    assert "'eventhub-listen-connection-string'" in message and "'smartgrid'" in message
+    with pytest.raises(SmartgridError, match="needs Databricks"):
+        job_environment({}, secret_scope="smartgrid", secret_key="k", secrets=None)
+    # Without a scope and without the variable, the ingest config says what to set.
+    args = [a for a in AZURE_ARGS if a not in ("--secret-scope", "smartgrid")]
+    with pytest.raises(SmartgridError, match="EVENTHUB_CONNECTION_STR"):
+        ingest_configuration(args, env={}, secrets=None)
+
+
+def test_bad_option_is_refused_before_work_and_the_secret_never_printed(
+    capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = _connection_string()
+    monkeypatch.setenv("EVENTHUB_CONNECTION_STR", secret)
+    # A file-source option on a Kafka run: refused by IngestConfig, before Spark starts.
+    code = main([*AZURE_ARGS, "--max-files-per-trigger", "5"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err.startswith("error: --max-files-per-trigger applies to --source local")
+    assert secret not in out + err
+    assert secret.split("SharedAccessKey=")[1] not in out + err
+
+
+class LocalDbfs:
+    """``dbutils.fs`` over a local directory: ls gives FileInfo-like entries (directories end
+    with '/'), mv renames, rm refuses a missing path like dbutils does."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def ls(self, path: str):
+        p = Path(path)
+        if not p.exists():
+            raise FileNotFoundError(path)
+        return [
+            SimpleNamespace(
+                path=str(c) + ("/" if c.is_dir() else ""),
+                name=c.name + ("/" if c.is_dir() else ""),
+            )
+            for c in sorted(p.iterdir())
+        ]
+
+    def mv(self, source: str, destination: str) -> bool:
+        self.calls.append(("mv", source, destination))
+        Path(source.rstrip("/")).rename(destination)
+        return True
+
+    def rm(self, path: str, recurse: bool = False) -> bool:
+        self.calls.append(("rm", path))
+        p = Path(path.rstrip("/"))
+        if not p.exists():
+            raise FileNotFoundError(path)
+        if p.is_dir():
+            import shutil
+
+            shutil.rmtree(p) if recurse else p.rmdir()
+        else:
+            p.unlink()
+        return True
+
+
+def _stage(curated: Path, rows: str, parts: int = 1) -> Path:
+    staging = curated / ".smart_grid_curated.csv.staging"
+    staging.mkdir(parents=True)
+    (staging / "_SUCCESS").write_text("")
+    for i in range(parts):
+        (staging / f"part-0000{i}-abc.csv").write_text(rows)
+    return staging
+
+
+def test_publish_renames_the_staged_part_over_the_target(tmp_path: Path) -> None:
+    curated = tmp_path / "curated"
+    curated.mkdir()
+    (curated / "smart_grid_curated.csv").write_text("old\n")
+    (curated / "fct_meter_readings").mkdir()  # a Delta folder beside it is left alone
+    staging = _stage(curated, "timestamp,meter_id\n2025-01-01T00:00:00.000Z,MTR-1\n")
+    fs = LocalDbfs()
+
+    published = publish_staged_exports(str(curated), fs)
+
+    assert published == [f"{curated}/smart_grid_curated.csv"]
+    assert (curated / "smart_grid_curated.csv").read_text().startswith("timestamp,meter_id\n")
+    assert not staging.exists()
+    assert (curated / "fct_meter_readings").is_dir()
+    assert publish_staged_exports(str(curated), fs) == []  # nothing staged any more
+    assert publish_staged_exports(str(tmp_path / "missing"), fs) == []
+
+
+def test_publish_refuses_an_ambiguous_staging_directory(tmp_path: Path) -> None:
+    curated = tmp_path / "curated"
+    _stage(curated, "a\n", parts=2)
+    with pytest.raises(SmartgridError, match="2 part files"):
+        publish_staged_exports(str(curated), LocalDbfs())
+    assert not (curated / "smart_grid_curated.csv").exists()
+
+
+def test_task_script_runs_from_any_directory(tmp_path: Path) -> None:
+    """deploy/databricks_task.py as Databricks runs it: a file path, another working directory."""
+    lake = tmp_path / "lake"
+    _stage(lake / "curated", "h\n1\n")
+    script = ROOT / "deploy" / "databricks_task.py"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = [sys.executable, str(script), "publish-export", "--lake", str(lake)]
+    ok = subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert (lake / "curated" / "smart_grid_curated.csv").read_text() == "h\n1\n"
+    again = subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1
+    assert again.stderr.startswith("error: no staged export")

@@ -1,0 +1,292 @@
+"""The loader on real Delta tables (the session's Spark), and ``smartgrid report`` end to end.
+
+Tiny marts with the contract's columns are written under a lake; every expected figure is
+computed here from the same rows, independently of the loader.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from htmltree import parse
+
+from ingest.tables import QUARANTINE_SCHEMA, VALIDATED_SCHEMA
+from smartgrid.cli import main
+from smartgrid.lake import Lake
+from smartgrid.report import columns as c
+from smartgrid.report.load import (
+    OTHER_REASONS,
+    REQUIRED_TABLES,
+    MissingTablesError,
+    load_dashboard,
+)
+from smartgrid.report.render import CHART_DAYPART, CHART_TREND, render_dashboard
+
+D5, D6 = date(2026, 1, 5), date(2026, 1, 6)
+
+READINGS_DDL = (
+    "timestamp timestamp, meter_id string, energy_kwh double, real_power_watts double, "
+    "voltage_v double, power_factor double, apparent_power_va double, current_a double, "
+    "high_demand_flag int, anomaly_flag string, anomaly_reason string, time_of_day string, "
+    "local_date date, rolling_avg_voltage_v double"
+)
+# timestamp, meter, kWh, W, V, pf, hd, flag, reason, daypart
+READINGS = [
+    (datetime(2026, 1, 5, 0, 0), "m1", 0.5, 1000.0, 230.0, 0.95, 0, "Normal", None, "Night"),
+    (
+        datetime(2026, 1, 5, 13, 0),
+        "m1",
+        1.0,
+        2000.0,
+        250.0,
+        0.80,
+        1,
+        "Anomaly",
+        "over_voltage;low_power_factor",
+        "Afternoon",
+    ),
+    (
+        datetime(2026, 1, 6, 8, 0),
+        "m2",
+        0.25,
+        500.0,
+        200.0,
+        0.90,
+        0,
+        "Anomaly",
+        "under_voltage",
+        "Morning",
+    ),
+    (datetime(2026, 1, 6, 19, 0), "m3", 2.0, 3000.0, 231.0, 0.99, 1, "Normal", "", "Evening"),
+    (
+        datetime(2026, 1, 5, 2, 0),
+        "m3",
+        3.0,
+        2500.0,
+        229.0,
+        0.97,
+        1,
+        "Anomaly",
+        "over_voltage",
+        "Night",
+    ),
+]
+# meter, day, kWh, readings, expected
+METER_DAILY = [
+    ("m1", D5, 1.5, 2, 2),
+    ("m2", D6, 0.25, 1, 2),
+    ("m3", D5, 3.0, 1, 1),
+    ("m3", D6, 2.0, 1, 1),
+]
+FLEET_DAILY = [(D5, 4.5, 4.5, 4.5, 4.5, 4.5, 1), (D6, 2.25, 2.25, 4.5, 3.375, 3.375, 2)]
+TREND = [
+    (datetime(2026, 1, 5, 0, 0), 1000.0, 1),
+    (datetime(2026, 1, 5, 0, 15), 1500.0, 2),
+    (datetime(2026, 1, 5, 0, 30), 800.0, 1),
+]
+QUARANTINE_REASONS = [["not_json"], ["missing_field:meter_id", "bad_type:voltage"], ["not_json"]]
+
+
+def _daypart_rows():
+    totals: dict[tuple[str, str], float] = {}
+    for r in READINGS:
+        totals[(r[1], r[9])] = totals.get((r[1], r[9]), 0.0) + r[2]
+    return [(m, part, kwh, 1) for (m, part), kwh in totals.items()]
+
+
+@pytest.fixture(scope="module")
+def filled_lake(spark, tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    lake = Lake.resolve(str(tmp_path_factory.mktemp("report-lake"))).ensure()
+
+    def save(rows, schema, path):
+        spark.createDataFrame(rows, schema).write.format("delta").save(path)
+
+    save(
+        [(*r[:6], r[3] / r[5], r[3] / r[4], *r[6:], r[0].date(), r[4]) for r in READINGS],
+        READINGS_DDL,
+        f"{lake.curated}/{c.READINGS_TABLE}",
+    )
+    save(
+        [(*r, r[3] / r[4]) for r in METER_DAILY],
+        "meter_id string, local_date date, kwh double, reading_count long, "
+        "expected_reading_count long, completeness double",
+        f"{lake.curated}/{c.METER_DAILY_TABLE}",
+    )
+    save(
+        FLEET_DAILY,
+        "local_date date, fleet_kwh double, min_daily_kwh_to_date double, "
+        "max_daily_kwh_to_date double, avg_daily_kwh_to_date double, rolling_target_kwh double, "
+        "rolling_window_days_used long",
+        f"{lake.curated}/{c.FLEET_DAILY_TABLE}",
+    )
+    save(
+        TREND,
+        "bucket_start timestamp, avg_watts double, reading_count long",
+        f"{lake.curated}/{c.POWER_TREND_TABLE}",
+    )
+    save(
+        _daypart_rows(),
+        "meter_id string, time_of_day string, kwh double, reading_count long",
+        f"{lake.curated}/{c.DAYPART_TABLE}",
+    )
+    now = datetime(2026, 1, 7)
+    save(
+        [
+            ("e1", r[0], r[1], r[3], r[4], r[5], r[2], None, 1, None, "f", None, i, now, now, 0)
+            for i, r in enumerate(READINGS)
+        ],
+        VALIDATED_SCHEMA,
+        lake.validated,
+    )
+    save(
+        [
+            ("{bad", reasons, None, None, "f", None, i, now, now, 0)
+            for i, reasons in enumerate(QUARANTINE_REASONS)
+        ],
+        QUARANTINE_SCHEMA,
+        lake.quarantine,
+    )
+    return lake
+
+
+def test_loader_computes_every_figure(spark, filled_lake: Lake) -> None:
+    data = load_dashboard(spark, filled_lake, top_n=2)
+    k = data.kpis
+    n = len(READINGS)
+    assert (k.readings, k.meters, k.days) == (n, 3, 2)
+    assert k.avg_watts == pytest.approx(sum(r[3] for r in READINGS) / n)
+    assert k.total_kwh == pytest.approx(sum(r[2] for r in READINGS))
+    assert k.avg_voltage_v == pytest.approx(sum(r[4] for r in READINGS) / n)
+    assert k.high_demand_share == pytest.approx(sum(r[6] for r in READINGS) / n)
+    assert k.anomaly_share == pytest.approx(sum(r[7] == "Anomaly" for r in READINGS) / n)
+    assert k.first_reading == min(r[0] for r in READINGS)
+    assert k.last_reading == max(r[0] for r in READINGS)
+
+    # Gauge: the last day's row of the fleet table.
+    t = data.target
+    assert t is not None
+    assert (t.as_of, t.avg_daily_kwh, t.min_daily_kwh, t.max_daily_kwh, t.rolling_target_kwh) == (
+        D6,
+        3.375,
+        2.25,
+        4.5,
+        3.375,
+    )
+    assert t.daily == ((D5, 4.5), (D6, 2.25))
+    assert t.rolling_days == 2
+    assert k.avg_daily_kwh == t.avg_daily_kwh
+
+    assert [(p.avg_watts, p.readings) for p in data.trend] == [(w, n) for _, w, n in TREND]
+
+    # Top 2 meters by energy, largest first, dayparts in display order.
+    assert [m.meter_id for m in data.daypart] == ["m3", "m1"]
+    assert dict(data.daypart[0].kwh) == {
+        "Night": 3.0,
+        "Morning": 0.0,
+        "Afternoon": 0.0,
+        "Evening": 2.0,
+    }
+    assert [p for p, _ in data.daypart[1].kwh] == list(c.DAYPARTS)
+
+    # Average daily kWh per meter: m3 (3.0 + 2.0) / 2, m1 1.5; the mean covers all three meters.
+    assert [(m.meter_id, m.avg_daily_kwh, m.days) for m in data.daily] == [
+        ("m3", 2.5, 2),
+        ("m1", 1.5, 1),
+    ]
+    assert data.daily_mean_kwh == pytest.approx((2.5 + 1.5 + 0.25) / 3)
+
+    q = data.quality
+    assert (q.validated, q.quarantined) == (n, len(QUARANTINE_REASONS))
+    assert [(r.reason, r.count) for r in q.quarantine_reasons] == [
+        ("not_json", 2),
+        ("bad_type:voltage", 1),
+        ("missing_field:meter_id", 1),
+    ]
+    assert q.completeness == pytest.approx(
+        sum(r[3] for r in METER_DAILY) / sum(r[4] for r in METER_DAILY)
+    )
+    assert (q.meter_days, q.incomplete_meter_days) == (4, 1)
+    assert [(r.reason, r.count) for r in q.anomaly_reasons] == [
+        ("over_voltage", 2),
+        ("low_power_factor", 1),
+        ("under_voltage", 1),
+    ]
+
+
+def test_empty_marts_load_and_render_as_no_data(spark, filled_lake: Lake, tmp_path) -> None:
+    """Right after dbt's first build on an empty lake: tables exist, with no rows."""
+    empty = Lake.resolve(str(tmp_path / "empty")).ensure()
+    for name in (*REQUIRED_TABLES, "validated", "quarantine"):
+        source = (
+            f"{filled_lake.curated}/{name}" if name in REQUIRED_TABLES else filled_lake.path(name)
+        )
+        target = f"{empty.curated}/{name}" if name in REQUIRED_TABLES else empty.path(name)
+        spark.read.format("delta").load(source).limit(0).write.format("delta").save(target)
+    data = load_dashboard(spark, empty)
+    assert (data.kpis.readings, data.trend, data.daypart, data.daily, data.target) == (
+        0,
+        (),
+        (),
+        (),
+        None,
+    )
+    assert (data.quality.validated, data.quality.quarantined, data.quality.completeness) == (
+        0,
+        0,
+        None,
+    )
+    html = render_dashboard(data)
+    # The four visuals and the completeness panel.
+    assert html.count("No data yet") == 5
+
+
+def test_many_reasons_fold_into_other(spark, filled_lake: Lake, monkeypatch) -> None:
+    from smartgrid.report import load
+
+    monkeypatch.setattr(load, "MAX_REASONS", 2)
+    q = load_dashboard(spark, filled_lake).quality
+    assert [(r.reason, r.count) for r in q.quarantine_reasons] == [
+        ("not_json", 2),
+        (OTHER_REASONS, 2),
+    ]
+
+
+def test_report_command_writes_the_dashboard(filled_lake: Lake, capsys) -> None:
+    assert main(["report", "--lake", filled_lake.root, "--top", "2"]) == 0
+    out = filled_lake.curated + "/" + c.DASHBOARD_NAME
+    assert f"dashboard: {out}" in capsys.readouterr().out
+    with open(out, encoding="utf-8") as fh:
+        tree = parse(fh.read())
+    [trend] = tree.find_all(data_chart=CHART_TREND)
+    assert trend.attrs["data-points"] == str(len(TREND))
+    [daypart] = tree.find_all(data_chart=CHART_DAYPART)
+    labels = [n.all_text() for n in daypart.iter() if "label-x" in n.attrs.get("class", "")]
+    assert labels == ["m3", "m1"]
+
+
+def test_missing_marts_are_named_and_refused(spark, lake: Lake, capsys) -> None:
+    with pytest.raises(MissingTablesError, match=c.READINGS_TABLE):
+        load_dashboard(spark, lake)
+    assert main(["report", "--lake", lake.root]) == 2
+    err = capsys.readouterr().err
+    assert "smartgrid build" in err and c.FLEET_DAILY_TABLE in err
+    assert not Path(lake.curated, c.DASHBOARD_NAME).exists()
+
+
+def test_allow_missing_renders_no_data(lake: Lake) -> None:
+    out = lake.root + "/out/dash.html"
+    assert main(["report", "--lake", lake.root, "--allow-missing", "--out", out]) == 0
+    with open(out, encoding="utf-8") as fh:
+        html = fh.read()
+    assert "No data yet" in html
+
+
+def test_bad_options_are_refused_before_any_work(lake: Lake, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", "--lake", lake.root, "--top", "0"])
+    assert exit_.value.code == 2
+    assert "--top" in capsys.readouterr().err
+    assert main(["report", "--lake", lake.root, "--out", lake.root + "/dash.txt"]) == 2
+    assert "should end in .html" in capsys.readouterr().err
