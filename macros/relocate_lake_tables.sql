@@ -1,9 +1,10 @@
 {#
-  on-run-start: an incremental model registered in the metastore at another lake's location (the
-  lake was moved, or one Spark session serves several lakes, as in the tests) is unregistered,
-  so dbt rebuilds it where `location_root` says now, instead of merging into the old lake. Only
-  the metastore entry goes: the tables are external, their files stay. (Table models need no
-  check: `create or replace table ... location` re-points them on every run.)
+  on-run-start: a model registered in the metastore at another lake's location (the lake was
+  moved, or one Spark session serves several lakes, as in the tests) is unregistered, so dbt
+  rebuilds it where `location_root` says now, instead of merging into the old lake (incremental
+  models) or failing on Delta's tableLocationMismatch (table models: `create or replace table
+  ... location` does not re-point an existing Delta table). Only the metastore entry goes: the
+  tables are external, their files stay.
 #}
 {% macro relocate_lake_tables() %}
   {% if not execute or target.type != 'spark' %}
@@ -11,7 +12,7 @@
   {% endif %}
   {% for node in graph.nodes.values() %}
     {% set location_root = node.config.get('location_root') %}
-    {% if node.resource_type == 'model' and location_root and node.config.materialized == 'incremental' %}
+    {% if node.resource_type == 'model' and location_root and node.config.materialized in ('incremental', 'table') %}
       {% set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) %}
       {% if relation is not none %}
         {% set detail = run_query('describe detail ' ~ relation) %}

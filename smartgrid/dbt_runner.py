@@ -149,6 +149,7 @@ def _quiet_known_metastore_noise(spark) -> None:
             "org.apache.spark.sql.SparkSession",
             "org.apache.spark.sql.classic.SparkSession",
             "org.apache.spark.sql.execution.streaming.FileStreamSink",
+            "org.apache.spark.sql.execution.streaming.sinks.FileStreamSink",  # Spark 4.2
             "org.apache.spark.util.HadoopFSUtils",
         ):
             log4j.core.config.Configurator.setLevel(name, log4j.Level.OFF)

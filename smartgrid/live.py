@@ -127,7 +127,8 @@ def run_live(args: argparse.Namespace, out=None) -> LiveReport:
     lake.ensure()
     spark = dbt_runner.start_spark(lake)
     report = LiveReport()
-    # dbt needs its tables before the first refresh: seeds and an empty build of every model.
+    # dbt needs its tables before the first refresh: the seeds and a first run of every model.
+    dbt_runner.build(lake, spark=spark, command="seed")
     dbt_runner.build(lake, spark=spark, command="run")
 
     stop_producer = threading.Event()
