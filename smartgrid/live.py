@@ -19,6 +19,7 @@ a full ``dbt build`` (models and tests): nothing that was sent is lost.
 from __future__ import annotations
 
 import argparse
+import signal
 import statistics
 import sys
 import threading
@@ -29,6 +30,8 @@ from datetime import datetime, timedelta, timezone
 from producer.pacing import SystemClock
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class StoppableClock(SystemClock):
@@ -159,9 +162,17 @@ def run_live(args: argparse.Namespace, out=None) -> LiveReport:
         flush=True,
     )
     started = time.monotonic()
+    # Ctrl-C (or SIGTERM) asks for a stop; the loop finishes its current step, so a dbt run is
+    # never cut in half, then everything is drained below.
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
     try:
         number = 0
-        while not report.errors and (run_for is None or time.monotonic() - started < run_for):
+        while (
+            not stop.is_set()
+            and not report.errors
+            and (run_for is None or time.monotonic() - started < run_for)
+        ):
             cycle = time.monotonic()
             number += 1
             dbt_runner.build(lake, spark=spark, command="run")
@@ -180,13 +191,16 @@ def run_live(args: argparse.Namespace, out=None) -> LiveReport:
                 file=out,
                 flush=True,
             )
-            # Wait out the rest of the period; a stop request (Ctrl-C) interrupts the wait.
-            remaining = args.refresh - (time.monotonic() - cycle)
-            if remaining > 0:
-                time.sleep(remaining)
-    except KeyboardInterrupt:
-        print("\nstopping: flushing the producer, finishing the running micro-batch ...", file=out)
+            # Wait out the rest of the period; a stop request interrupts the wait.
+            stop.wait(max(0.0, args.refresh - (time.monotonic() - cycle)))
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        print(
+            "stopping: flushing the producer, finishing the running micro-batch ...",
+            file=out,
+            flush=True,
+        )
         stop_producer.set()
         threads[0].join()
         stop_ingest.set()

@@ -21,6 +21,7 @@ import pytest
 from smartgrid import dbt_runner
 from smartgrid.contract import event_schema
 from smartgrid.lake import Lake
+from smartgrid.report.columns import CURATED_CSV_HEADER
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
 import dbt_expected as expected
@@ -184,3 +185,5 @@ def test_produce_ingest_build_export(spark, tmp_path: Path) -> None:
     with csv_path.open(encoding="utf-8", newline="") as handle:
         exported = list(csv.reader(handle))
     assert len(exported) - 1 == len(readings)
+    # The header the dashboard and the Power BI kit (powerbi/, tests/powerbi) are written against.
+    assert tuple(exported[0]) == CURATED_CSV_HEADER
