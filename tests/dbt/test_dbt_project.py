@@ -23,6 +23,7 @@ from smartgrid.lake import Lake
 
 sys.path.insert(0, str(Path(__file__).parent))
 import dbt_expected as expected
+from spark_rows import utc_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = dt.datetime(2025, 3, 1)
@@ -129,22 +130,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 def table_rows(spark, table: str) -> list[dict]:
-    """Rows with timestamps read as UTC text, so the Python process' time zone does not matter."""
-    df = spark.table(f"smartgrid.{table}")
-    columns = [
-        f"cast(`{f.name}` as string) as `{f.name}`"
-        if f.dataType.simpleString() == "timestamp"
-        else f"`{f.name}`"
-        for f in df.schema.fields
-    ]
-    rows = []
-    for row in df.selectExpr(*columns).collect():
-        record = row.asDict()
-        for f in df.schema.fields:
-            if f.dataType.simpleString() == "timestamp" and record[f.name] is not None:
-                record[f.name] = dt.datetime.fromisoformat(record[f.name])
-        rows.append(record)
-    return rows
+    return utc_rows(spark.table(f"smartgrid.{table}"))
 
 
 def delta_version(spark, table: str) -> int:

@@ -25,6 +25,7 @@ from smartgrid.report.columns import CURATED_CSV_HEADER
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
 import dbt_expected as expected
+from spark_rows import utc_rows
 
 SETTINGS = expected.Settings(
     nominal_interval_seconds=600,
@@ -63,21 +64,7 @@ def judge(line: str) -> dict | None:
 
 
 def rows_by_path(spark, path: str) -> list[dict]:
-    df = spark.read.format("delta").load(path)
-    columns = [
-        f"cast(`{f.name}` as string) as `{f.name}`"
-        if f.dataType.simpleString() == "timestamp"
-        else f"`{f.name}`"
-        for f in df.schema.fields
-    ]
-    rows = []
-    for row in df.selectExpr(*columns).collect():
-        record = row.asDict()
-        for f in df.schema.fields:
-            if f.dataType.simpleString() == "timestamp" and record[f.name] is not None:
-                record[f.name] = dt.datetime.fromisoformat(record[f.name])
-        rows.append(record)
-    return rows
+    return utc_rows(spark.read.format("delta").load(path))
 
 
 @pytest.mark.slow
