@@ -168,6 +168,8 @@ def run_ingest(
     """Run the ingest query; return what this run added."""
     validation = validation or ValidationConfig()
     spark = spark or build_ingest_spark(config)
+    # Also on a session this job did not build (Databricks): see smartgrid.spark.spark_conf.
+    spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
     ensure_tables(spark, config)
     stats = RunStats()
     writer = DeltaBatchWriter(config, validation, stats)

@@ -22,15 +22,27 @@ Reason codes (a row gets every one that applies, in this order):
   bad_format:<name>         another string field does not match its pattern
   too_long:<name>           a string longer than its maxLength (in characters)
 
-Parsing uses ``try_parse_json`` (Variant): one parse per event, exact JSON types, strict
-syntax. ``now`` is the batch's ``ingest_time`` when present, so a retried micro-batch makes
-the same decisions as the first attempt (see ingest.writer).
+Parsing uses ``try_parse_json`` (Variant): exact JSON types, strict syntax. That parse and
+its per-field lookups cost several times a plain JSON read, so events are first offered to a
+fast path (``ValidationConfig.fast_path``): an event whose body is a *flat* JSON object -- no
+whitespace, no nesting, no escapes, only strings and numbers, each member a contract field
+named once, the string fields strings and the number fields numbers -- is read with one
+``from_json`` into typed columns. For such a body that one read sees exactly what the Variant
+would, so the field rules below run on its values and give the same verdict and the same typed
+row; every other body (about 1% from a real producer: the malformed ones, extra fields,
+pretty-printed JSON) takes the Variant path. ``tests/ingest`` checks both paths agree.
+
+``now`` is the batch's ``ingest_time`` when present, so a retried micro-batch makes the same
+decisions as the first attempt (see ingest.writer).
 """
 
 from __future__ import annotations
 
+import re
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
 from ingest.config import FieldRule, ValidationConfig
 from ingest.tables import (
@@ -50,10 +62,23 @@ _SENTINEL = "smartgrid:end-of-body:5f0c"
 _NOW = "_sg_now"
 _TOO_LARGE = "_sg_too_large"
 _IS_OBJECT = "_sg_is_object"
+_FAST = "_sg_fast"  # the typed struct of a flat body (null: not flat)
+_CERTIFIED = "_sg_certified"  # the fast path decides this row
+_KEYS = "_sg_keys"
 _Q_METER_ID = "_sg_q_meter_id"
 _Q_EVENT_TIMESTAMP = "_sg_q_event_timestamp"
 
 _NUMERIC_TYPES = ("BIGINT", "DOUBLE", "FLOAT")
+
+# The fast path's bodies: a flat JSON object -- no whitespace, no nesting, no escapes, no null --
+# whose members are contract fields, each with a value of its rule's JSON type (an
+# escape-free string, or a number). Unknown members, nulls and anything else do not match.
+_FLAT_STRING = r'"[^"\\\x00-\x1f]*"'
+_FLAT_NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+# Bodies longer than this take the Variant path: it bounds the regex's work (Java's engine
+# recurses per repetition) far above a meter reading's few hundred characters.
+FAST_PATH_MAX_BYTES = 2048
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def ecma_to_java_regex(pattern: str) -> str:
@@ -100,7 +125,7 @@ def _tag(condition: Column, code: str) -> Column:
 
 
 def _field_values(rule: FieldRule) -> list[Column]:
-    """Stage 3: the field's JSON type and its typed value (string or double), once each."""
+    """Stage 3 (Variant path): the field's typed value (string or double), or null."""
     value = F.col(_col("f", rule.name))
     json_type = F.col(_col("t", rule.name))
     if rule.type == "string":
@@ -110,9 +135,55 @@ def _field_values(rule: FieldRule) -> list[Column]:
     return [typed.alias(_col("x", rule.name))]
 
 
+def _fast_path_enabled(config: ValidationConfig) -> bool:
+    # The pattern below names the fields verbatim.
+    return config.fast_path and all(_PLAIN_NAME.fullmatch(r.name) for r in config.fields)
+
+
+def flat_object_pattern(config: ValidationConfig) -> str:
+    """The (Java) regex of the bodies the fast path may decide."""
+    members = "|".join(
+        f'"{rule.name}":' + (_FLAT_STRING if rule.type == "string" else _FLAT_NUMBER)
+        for rule in config.fields
+    )
+    member = f"(?:{members})"
+    return rf"\A\{{(?:{member}(?:,{member})*+)?\}}\z"
+
+
+def _fast_schema(config: ValidationConfig) -> StructType:
+    return StructType(
+        [
+            StructField(r.name, StringType() if r.type == "string" else DoubleType())
+            for r in config.fields
+        ]
+    )
+
+
+def _certified(body: Column, fast: Column, config: ValidationConfig) -> Column:
+    """True when the fast read of a matching body sees exactly what the Variant parse would.
+
+    The body matched ``flat_object_pattern`` (``fast`` is only read for those), so it is one
+    valid JSON object of contract fields with values of the right JSON types, and ``":``
+    occurs once per member (a double quote only ever delimits a key or a string). What the
+    pattern cannot see is a field named twice, which ``from_json`` would silently read as the
+    last one: so the members counted must equal the fields read. Numbers must also be finite:
+    an overflowing literal is left to the Variant path to judge.
+    """
+    # (Byte lengths: a UTF-8 string knows its byte length; counting characters is a scan.)
+    members = (F.octet_length(body) - F.octet_length(F.replace(body, F.lit('":'), F.lit("")))) / 2
+    read = F.lit(0)
+    certified = fast.isNotNull()
+    for rule in config.fields:
+        value = fast[rule.name]
+        read = read + value.isNotNull().cast("int")
+        if rule.type != "string":
+            certified = certified & (value.isNull() | ~value.isin(float("inf"), float("-inf")))
+    return F.coalesce(certified & (members == read), F.lit(False))
+
+
 def _field_checks(rule: FieldRule, config: ValidationConfig) -> tuple[list[Column], Column]:
-    """Stage 4: (reason arrays, typed output value) of one field of an object body."""
-    present = F.col(_col("f", rule.name)).isNotNull()
+    """(reason codes, typed output value) of one field of an object body, on either path."""
+    present = F.col(_col("present", rule.name))
     value = F.col(_col("x", rule.name))
     reasons: list[Column] = []
     if rule.required:
@@ -158,49 +229,120 @@ def _field_checks(rule: FieldRule, config: ValidationConfig) -> tuple[list[Colum
     return reasons, value
 
 
+def prepare(
+    events: DataFrame, config: ValidationConfig | None = None, *, now: Column | None = None
+) -> DataFrame:
+    """``events`` plus what both paths start from: the clock, the size guard, the fast read.
+
+    ``now`` defaults to the ``ingest_time`` column (the micro-batch's timestamp), or the
+    current time when there is none. The writer caches this once per batch and then derives
+    every table from it with ``check_prepared``.
+    """
+    config = config or ValidationConfig()
+    if now is None:
+        now = F.col("ingest_time") if "ingest_time" in events.columns else F.current_timestamp()
+    body = F.col("body")
+    too_large = F.coalesce(F.octet_length(body) > config.max_body_bytes, F.lit(False))
+    stage = events.select("*", now.alias(_NOW), too_large.alias(_TOO_LARGE))
+    if not _fast_path_enabled(config):
+        return stage.select(
+            "*",
+            F.lit(None).cast(_fast_schema(config)).alias(_FAST),
+            F.lit(False).alias(_CERTIFIED),
+        )
+    matches = (
+        ~F.col(_TOO_LARGE)
+        & (F.octet_length(body) <= FAST_PATH_MAX_BYTES)
+        & body.rlike(flat_object_pattern(config))
+        & ~body.contains(_SENTINEL)
+    )
+    stage = stage.select("*", F.when(matches, F.from_json(body, _fast_schema(config))).alias(_FAST))
+    return stage.select("*", _certified(body, F.col(_FAST), config).alias(_CERTIFIED))
+
+
+def check_prepared(prepared: DataFrame, config: ValidationConfig | None = None) -> DataFrame:
+    """The checked rows of a ``prepare``d DataFrame: the fast path's rows, then the others.
+
+    Two branches of one union rather than one projection with both paths in it: the Variant
+    path's generated code is large, and a projection holding both grows past the size the JVM
+    compiles (8,000 bytes of bytecode), which left even the fast rows running interpreted.
+    """
+    config = config or ValidationConfig()
+    events_columns = [c for c in prepared.columns if not c.startswith("_sg_")]
+    certified = F.col(_CERTIFIED)
+    fast_rows = _checked_fast(prepared.where(certified), events_columns, config)
+    variant_rows = _checked_variant(prepared.where(~certified), events_columns, config)
+    return fast_rows.unionByName(variant_rows)
+
+
 def check(
     events: DataFrame, config: ValidationConfig | None = None, *, now: Column | None = None
 ) -> DataFrame:
-    """Add ``reasons`` (empty array: valid) and the typed contract fields to ``events``.
+    """Add ``reasons`` (empty array: valid) and the typed contract fields to ``events``."""
+    return check_prepared(prepare(events, config, now=now), config)
 
-    ``now`` defaults to the ``ingest_time`` column (the micro-batch's timestamp), or the
-    current time when there is none.
+
+def _checked_fast(
+    prepared: DataFrame, events_columns: list[str], config: ValidationConfig
+) -> DataFrame:
+    """Rows the fast path decides: the field rules on the values ``from_json`` read."""
+    fast = F.col(_FAST)
+    stage = prepared.select(
+        *events_columns,
+        _NOW,
+        _FAST,
+        *[
+            c
+            for rule in config.fields
+            for c in (
+                fast[rule.name].isNotNull().alias(_col("present", rule.name)),
+                fast[rule.name].alias(_col("x", rule.name)),
+            )
+        ],
+    )
+
+    def text(name: str) -> Column:
+        # Certified: the field is a JSON string when present, as the Variant path reads it.
+        return fast[name]
+
+    return _checked(stage, events_columns, config, [], F.lit(True), F.lit(None), text)
+
+
+def _checked_variant(
+    prepared: DataFrame, events_columns: list[str], config: ValidationConfig
+) -> DataFrame:
+    """Every other row: the full checks on a Variant parse of the body.
 
     Built in stages (one projection each) so that every costly expression -- the parse, each
     field lookup, each type test -- is computed once per row and then referenced: Spark does
     not inline a non-trivial expression into a projection that uses it more than once.
     """
-    config = config or ValidationConfig()
-    if now is None:
-        now = F.col("ingest_time") if "ingest_time" in events.columns else F.current_timestamp()
     rules = config.fields
     body = F.col("body")
-
-    # Stage 1: size guard and parse. Spark's JSON parsers stop after the first value and
-    # ignore what follows ('{"a":1} x' parses), so the body is parsed as the first element of
-    # [<body>,"<sentinel>"]: it is one JSON text exactly when that array has two elements and
-    # the second is the sentinel (a body containing the sentinel is refused outright).
-    too_large = F.coalesce(F.octet_length(body) > config.max_body_bytes, F.lit(False))
+    # Spark's JSON parsers stop after the first value and ignore what follows ('{"a":1} x'
+    # parses), so the body is parsed as the first element of [<body>,"<sentinel>"]: it is one
+    # JSON text exactly when that array has two elements and the second is the sentinel (a body
+    # containing the sentinel is refused outright).
     wrapped = F.concat(F.lit("["), body, F.lit(f',"{_SENTINEL}"]'))
-    stage = events.select(
-        "*",
-        now.alias(_NOW),
-        too_large.alias(_TOO_LARGE),
-        F.when(~too_large & ~body.contains(_SENTINEL), F.try_parse_json(wrapped)).alias(_W),
+    stage = prepared.select(
+        *events_columns,
+        _NOW,
+        _TOO_LARGE,
+        F.when(~F.col(_TOO_LARGE) & ~body.contains(_SENTINEL), F.try_parse_json(wrapped)).alias(_W),
     )
     w = F.col(_W)
     single_value = (F.try_variant_get(w, "$[1]", "string") == _SENTINEL) & F.try_variant_get(
         w, "$[2]", "variant"
     ).isNull()
     stage = stage.select(
-        *events.columns,
+        *events_columns,
         _NOW,
         _TOO_LARGE,
         F.when(single_value, F.try_variant_get(w, "$[0]", "variant")).alias(_V),
     )
     v = F.col(_V)
-    # Stage 2: object test and one lookup per contract field (SQL null when absent, a Variant
-    # null -- JSON type VOID -- when present as null).
+    # Object test and one lookup per contract field (SQL null when absent, a Variant null --
+    # JSON type VOID -- when present as null).
     is_object = v.isNotNull() & F.when(F.substring(body, 1, 1) == "{", F.lit(True)).otherwise(
         body.rlike(r"^[ \t\r\n]*\{")
     )
@@ -215,11 +357,59 @@ def check(
     stage = stage.select(
         "*",
         *[F.schema_of_variant(_col("f", rule.name)).alias(_col("t", rule.name)) for rule in rules],
+        *[
+            F.col(_col("f", rule.name)).isNotNull().alias(_col("present", rule.name))
+            for rule in rules
+        ],
     )
     stage = stage.select("*", *[c for rule in rules for c in _field_values(rule)])
-    # Stage 3: patterns and the timestamp parse, on typed strings.
+    # Only for bodies that failed to parse (it is one more parse): tell a duplicated top-level
+    # key from broken JSON.
+    not_json = ~F.col(_TOO_LARGE) & v.isNull()
+    stage = stage.select("*", F.when(not_json, F.json_object_keys(body)).alias(_KEYS))
+    keys = F.col(_KEYS)
+    duplicate_key = not_json & F.coalesce(
+        F.size(F.array_distinct(keys)) < F.size(keys), F.lit(False)
+    )
+    object_reasons = [
+        _tag(F.col(_TOO_LARGE), "too_large"),
+        _tag(not_json & ~duplicate_key, "not_json"),
+        _tag(duplicate_key, "duplicate_key"),
+        _tag(v.isNotNull() & ~F.col(_IS_OBJECT), "not_object"),
+    ]
+    # Unknown fields are kept. The key comparison is code-generated; the (interpreted)
+    # map_filter runs only for the rare valid rows that do have extra fields.
+    members = v.try_cast("map<string,variant>")
+    known = F.array(*[F.lit(name) for name in config.field_names])
+    has_extras = F.size(F.array_except(F.map_keys(members), known)) > 0
+    extras = F.map_filter(members, lambda key, _value: ~F.array_contains(known, key))
+
+    def text(name: str) -> Column:
+        return F.try_variant_get(v, f"$.{name}", "string")
+
+    return _checked(
+        stage,
+        events_columns,
+        config,
+        object_reasons,
+        F.col(_IS_OBJECT),
+        F.when(has_extras, F.to_json(extras)),
+        text,
+    )
+
+
+def _checked(
+    stage: DataFrame,
+    events_columns: list[str],
+    config: ValidationConfig,
+    object_reasons: list[Column],
+    is_object: Column,
+    extras: Column,
+    text,
+) -> DataFrame:
+    """The field rules on the ``present``/``x`` columns of either path, and the output row."""
     derived = []
-    for rule in rules:
+    for rule in config.fields:
         if rule.type == "string" and rule.pattern:
             derived.append(
                 F.col(_col("x", rule.name))
@@ -234,24 +424,11 @@ def check(
             )
     stage = stage.select("*", *derived)
 
-    # Stage 4: reasons and typed outputs.
-    is_obj = F.col(_IS_OBJECT)
-    not_json = ~F.col(_TOO_LARGE) & v.isNull()
-    # Only for bodies that failed to parse: tell a duplicated top-level key from broken JSON.
-    keys = F.json_object_keys(body)
-    duplicate_key = not_json & F.coalesce(
-        F.size(F.array_distinct(keys)) < F.size(keys), F.lit(False)
-    )
-    reasons: list[Column] = [
-        _tag(F.col(_TOO_LARGE), "too_large"),
-        _tag(not_json & ~duplicate_key, "not_json"),
-        _tag(duplicate_key, "duplicate_key"),
-        _tag(v.isNotNull() & ~is_obj, "not_object"),
-    ]
+    reasons = list(object_reasons)
     typed: dict[str, Column] = {}
-    for rule in rules:
+    for rule in config.fields:
         field_reasons, value = _field_checks(rule, config)
-        reasons.extend(F.when(is_obj, r) for r in field_reasons)
+        reasons.extend(F.when(is_object, r) for r in field_reasons)
         typed[rule.name] = value
     joined = F.concat_ws(",", *reasons)  # reason codes hold no comma
     stage = stage.select(
@@ -260,25 +437,14 @@ def check(
         .otherwise(F.split(joined, ",", -1))
         .alias(REASONS),
     )
-
     valid = F.size(F.col(REASONS)) == 0
-    # Unknown fields are kept. The key comparison is code-generated; the (interpreted)
-    # map_filter runs only for the rare valid rows that do have extra fields.
-    members = v.try_cast("map<string,variant>")
-    known = F.array(*[F.lit(name) for name in config.field_names])
-    has_extras = F.size(F.array_except(F.map_keys(members), known)) > 0
-    extras = F.map_filter(members, lambda key, _value: ~F.array_contains(known, key))
     return stage.select(
-        *events.columns,
+        *events_columns,
         REASONS,
         *[value.alias(name) for name, value in typed.items()],
-        F.when(valid & has_extras, F.to_json(extras)).alias(EXTRA_FIELDS),
-        F.when(~valid, F.try_variant_get(v, f"$.{config.meter_id_field}", "string")).alias(
-            _Q_METER_ID
-        ),
-        F.when(~valid, F.try_variant_get(v, f"$.{config.timestamp_field}", "string")).alias(
-            _Q_EVENT_TIMESTAMP
-        ),
+        F.when(valid, extras).cast("string").alias(EXTRA_FIELDS),
+        F.when(~valid, text(config.meter_id_field)).alias(_Q_METER_ID),
+        F.when(~valid, text(config.timestamp_field)).alias(_Q_EVENT_TIMESTAMP),
     )
 
 

@@ -36,7 +36,14 @@ from pyspark.sql import functions as F
 
 from ingest.config import IngestConfig, ValidationConfig
 from ingest.tables import QUARANTINE_SCHEMA, RAW_SCHEMA, VALIDATED_SCHEMA
-from ingest.validation import REASONS, check, to_quarantine, to_raw, to_validated
+from ingest.validation import (
+    REASONS,
+    check_prepared,
+    prepare,
+    to_quarantine,
+    to_raw,
+    to_validated,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +131,11 @@ class DeltaBatchWriter:
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         app_id = self.app_id(batch)
         events = batch.withColumn("batch_id", F.lit(batch_id).cast("long"))
-        # Parse and validate once; the three writes read the cached result.
-        checked = check(events, self.validation).persist(StorageLevel.MEMORY_AND_DISK)
+        # Parse and validate once; the three writes read the cached result. The prepared rows
+        # (the source read and the fast path's parse) are cached too: both branches of the
+        # check read them (see ingest.validation.check_prepared).
+        prepared = prepare(events, self.validation).persist(StorageLevel.MEMORY_AND_DISK)
+        checked = check_prepared(prepared, self.validation).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             per_reasons = checked.groupBy(REASONS).count().collect()
             write_delta(to_raw(checked), self.config.raw, app_id, batch_id)
@@ -133,6 +143,7 @@ class DeltaBatchWriter:
             write_delta(to_quarantine(checked), self.config.quarantine, app_id, batch_id)
         finally:
             checked.unpersist()
+            prepared.unpersist()
         reasons: Counter[str] = Counter()
         validated = quarantined = 0
         for row in per_reasons:

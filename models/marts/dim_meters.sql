@@ -1,13 +1,15 @@
 {#-
     One row per meter seen in the readings or listed in the registry. profile and has_solar
-    come from the registry (null for replayed data, which has none).
+    come from the registry (null for replayed data, which has none). The readings are counted
+    from the per-day aggregate (fct_meter_daypart_daily_energy, incremental): a small table,
+    rebuilt each run.
 -#}
 
 with
 
-clean as (
+daypart_days as (
 
-    select * from {{ ref('int_meter_readings__clean') }}
+    select * from {{ ref('fct_meter_daypart_daily_energy') }}
 
 ),
 
@@ -21,11 +23,11 @@ seen as (
 
     select
         meter_id,
-        min(reading_at) as first_seen_at,
-        max(reading_at) as last_seen_at,
-        count(*) as reading_count
+        min(first_reading_at) as first_seen_at,
+        max(last_reading_at) as last_seen_at,
+        sum(reading_count) as reading_count
 
-    from clean
+    from daypart_days
     group by meter_id
 
 ),

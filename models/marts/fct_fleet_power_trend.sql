@@ -1,24 +1,51 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['bucket_start'],
+        on_schema_change='fail',
+        post_hook="{{ set_watermark(this, ref('int_meter_readings__clean')) }}",
+    )
+}}
+
 {#-
     Global Watts Trend: the fleet's average real power per time bucket (var trend_bucket_minutes,
     default 15), buckets aligned to UTC epoch multiples of the width.
+
+    Incremental: every bucket from the one holding the earliest clean reading changed since this
+    table's watermark (see macros/incremental.sql) is recomputed from all its readings; earlier
+    buckets cannot have changed. The readings' local_date partitions from that bucket's on are
+    read.
 -#}
 
 {%- set bucket_seconds = (var('trend_bucket_minutes') | int) * 60 -%}
+
+{%- set watermark = get_watermark(this) if is_incremental() else none -%}
+{%- set first_bucket = none -%}
+{%- if watermark is not none -%}
+{%- set first_bucket = over_changed_rows(
+    bucket_start('min(reading_at)', bucket_seconds),
+    ref('int_meter_readings__clean'), watermark) -%}
+{%- endif -%}
+{%- set incremental_run = is_incremental() and watermark is not none -%}
 
 with
 
 readings as (
 
     select * from {{ ref('fct_meter_readings') }}
+    {%- if incremental_run %}
+    where
+        local_date >= {{ reporting_date_floor(timestamp_literal(first_bucket)) }}
+        and `timestamp` >= {{ timestamp_literal(first_bucket) }}
+    {%- endif %}
 
 ),
 
 bucketed as (
 
     select
-        timestamp_seconds(
-            floor(unix_seconds(`timestamp`) / {{ bucket_seconds }}) * {{ bucket_seconds }}
-        ) as bucket_start,
+        {{ bucket_start('`timestamp`', bucket_seconds) }} as bucket_start,
         real_power_watts
 
     from readings

@@ -41,7 +41,7 @@ changed_days as (
         to_date({{ to_reporting_time('reading_at') }}) as local_date
 
     from {{ ref('int_meter_readings__clean') }}
-    where updated_at > {{ timestamp_literal(watermark) }}
+    where {{ changed_since(watermark) }}
 
 ),
 

@@ -1,13 +1,14 @@
 {#-
     Meter Energy by Daypart: energy per meter and time of day (Night, Morning, Afternoon, Evening
-    in the reporting time zone), over all the readings kept.
+    in the reporting time zone), over all the readings kept. Summed from the per-day aggregate
+    (fct_meter_daypart_daily_energy, incremental): a small table, rebuilt each run.
 -#}
 
 with
 
-readings as (
+daypart_days as (
 
-    select * from {{ ref('fct_meter_readings') }}
+    select * from {{ ref('fct_meter_daypart_daily_energy') }}
 
 ),
 
@@ -16,10 +17,10 @@ final as (
     select
         meter_id,
         time_of_day,
-        sum(energy_kwh) as kwh,
-        count(*) as reading_count
+        sum(kwh) as kwh,
+        sum(reading_count) as reading_count
 
-    from readings
+    from daypart_days
     group by meter_id, time_of_day
 
 )

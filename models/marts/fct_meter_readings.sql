@@ -3,6 +3,8 @@
         materialized='incremental',
         incremental_strategy='merge',
         unique_key=['meter_id', 'timestamp'],
+        partition_by=['local_date'],
+        meta={'merge_window_column': 'local_date'},
         on_schema_change='fail',
         post_hook="{{ set_watermark(this, ref('int_meter_readings__clean')) }}",
     )
@@ -15,20 +17,35 @@
     Incremental: recompute, per meter, every reading from the earliest one the clean table changed
     since this table's watermark (see macros/incremental.sql); the rolling voltage average of the
     readings after a late event changes too. The meter's two readings before it (searched within
-    the lookback window) are read as context for the rolling average.
+    the lookback window) are the context of its rolling average: whole clean rows are read from
+    the first changed reading on, and only meter, time and voltage from the earliest of these
+    context readings (macros/incremental.sql, readings_context_start).
+
+    Partitioned by local_date: the merge (bounded, see macros/incremental.sql) and the marts built
+    from this table read only the days a run touches.
 -#}
 
 {%- set lookback_hours = var('lookback_hours') | int -%}
 {%- set band = (var('voltage_band_pct') | float) / 100.0 -%}
 
 {%- set watermark = get_watermark(this) if is_incremental() else none -%}
-{%- set context_from = none -%}
-{%- if watermark is not none -%}
-{%- set context_from = over_changed_rows(
-    'timestampadd(hour, -' ~ lookback_hours ~ ', min(reading_at))',
-    ref('int_meter_readings__clean'), watermark) -%}
-{%- endif -%}
 {%- set incremental_run = is_incremental() and watermark is not none -%}
+{%- set first_changed = none -%}
+{%- set context_from = none -%}
+{%- if incremental_run -%}
+{%- set first_changed = over_changed_rows(
+    'min(reading_at)', ref('int_meter_readings__clean'), watermark) -%}
+{%- if first_changed is not none -%}
+{%- set context_from = readings_context_start(
+    ref('int_meter_readings__clean'), watermark, first_changed,
+    [
+        2 * ([var('max_gap_seconds') | int, var('nominal_interval_seconds') | int] | max),
+        lookback_hours * 3600,
+    ]) -%}
+{%- endif -%}
+{#- every row this run emits is from the first changed reading on: the merge reads those days -#}
+{%- do set_merge_window(reporting_date_floor(timestamp_literal(first_changed))) -%}
+{%- endif -%}
 
 with
 
@@ -36,7 +53,9 @@ clean as (
 
     select * from {{ ref('int_meter_readings__clean') }}
     {%- if incremental_run %}
-    where reading_at >= {{ timestamp_literal(context_from) }}
+    where
+        reading_date >= {{ utc_date(timestamp_literal(first_changed)) }}
+        and reading_at >= {{ timestamp_literal(first_changed) }}
     {%- endif %}
 
 ),
@@ -61,58 +80,61 @@ touched_meters as (
         min(reading_at) as recompute_from
 
     from clean
-    where updated_at > {{ timestamp_literal(watermark) }}
+    where {{ changed_since(watermark) }}
     group by meter_id
 
 ),
 
--- the rolling voltage needs each touched meter's two readings before its first changed one
-earlier_readings as (
+-- meter, time and voltage from context_from on: no later than any touched meter's second
+-- reading before its first changed one within the lookback window (readings_context_start), so
+-- the rolling window of a recomputed reading holds the two readings before it
+voltages as (
 
     select
-        clean.meter_id,
-        clean.reading_at,
-        row_number() over (
-            partition by clean.meter_id order by clean.reading_at desc
-        ) as readings_back
+        meter_id,
+        reading_at,
+        voltage_v
+
+    from {{ ref('int_meter_readings__clean') }}
+    where
+        reading_date >= {{ utc_date(timestamp_literal(context_from)) }}
+        and reading_at >= {{ timestamp_literal(context_from) }}
+
+),
+
+rolling_voltages as (
+
+    select
+        voltages.meter_id,
+        voltages.reading_at,
+        avg(voltages.voltage_v) over (
+            partition by voltages.meter_id
+            order by voltages.reading_at
+            rows between 2 preceding and current row
+        ) as rolling_avg_voltage_v
+
+    from voltages
+    inner join touched_meters
+        on voltages.meter_id = touched_meters.meter_id
+
+),
+
+-- every reading of a touched meter from its first changed one on, with its rolling voltage
+in_scope as (
+
+    select
+        clean.*,
+        rolling_voltages.rolling_avg_voltage_v
 
     from clean
     inner join touched_meters
         on
             clean.meter_id = touched_meters.meter_id
-            and clean.reading_at < touched_meters.recompute_from
-
-),
-
-context_start as (
-
-    select
-        touched_meters.meter_id,
-        touched_meters.recompute_from,
-        coalesce(
-            min(earlier_readings.reading_at), touched_meters.recompute_from
-        ) as context_from
-
-    from touched_meters
-    left join earlier_readings
+            and clean.reading_at >= touched_meters.recompute_from
+    inner join rolling_voltages
         on
-            touched_meters.meter_id = earlier_readings.meter_id
-            and earlier_readings.readings_back <= 2
-    group by touched_meters.meter_id, touched_meters.recompute_from
-
-),
-
-in_scope as (
-
-    select
-        clean.*,
-        context_start.recompute_from
-
-    from clean
-    inner join context_start
-        on
-            clean.meter_id = context_start.meter_id
-            and clean.reading_at >= context_start.context_from
+            clean.meter_id = rolling_voltages.meter_id
+            and clean.reading_at = rolling_voltages.reading_at
 
 ),
 
@@ -121,7 +143,11 @@ in_scope as (
 
     select
         *,
-        cast(null as timestamp) as recompute_from
+        avg(voltage_v) over (
+            partition by meter_id
+            order by reading_at
+            rows between 2 preceding and current row
+        ) as rolling_avg_voltage_v
 
     from clean
 
@@ -137,12 +163,7 @@ with_context as (
         case
             when in_scope.power_factor > 0
                 then abs(in_scope.real_power_watts) / in_scope.power_factor
-        end as apparent_power_va,
-        avg(in_scope.voltage_v) over (
-            partition by in_scope.meter_id
-            order by in_scope.reading_at
-            rows between 2 preceding and current row
-        ) as rolling_avg_voltage_v
+        end as apparent_power_va
 
     from in_scope
     left join meters
@@ -166,9 +187,6 @@ flagged as (
         {{ high_demand_flag('real_power_watts', 'energy_kwh') }} as high_demand_flag
 
     from with_context
-    {%- if incremental_run %}
-    where reading_at >= recompute_from
-    {%- endif %}
 
 ),
 

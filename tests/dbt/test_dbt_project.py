@@ -137,6 +137,11 @@ def delta_version(spark, table: str) -> int:
     return spark.sql(f"describe history smartgrid.{table}").agg({"version": "max"}).first()[0]
 
 
+def merges_since(spark, table: str, version: int) -> list[dict]:
+    history = spark.sql(f"describe history smartgrid.{table}").collect()
+    return [h.asDict() for h in history if h["version"] > version and h["operation"] == "MERGE"]
+
+
 def content_hash(spark, table: str) -> str:
     rows = sorted(repr(sorted(r.items())) for r in table_rows(spark, table))
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()
@@ -149,6 +154,13 @@ MARTS = (
     "fct_fleet_power_trend",
     "fct_meter_daypart_energy",
     "dim_meters",
+)
+INCREMENTAL = (
+    "int_meter_readings__clean",
+    "fct_meter_readings",
+    "fct_meter_daily_energy",
+    "fct_meter_daypart_daily_energy",
+    "fct_fleet_power_trend",
 )
 
 
@@ -264,7 +276,7 @@ def test_full_build_matches_independent_computation(spark, built) -> None:
 
 
 def test_second_run_without_new_data_changes_nothing(spark, built, dbt_lake) -> None:
-    incremental = ("int_meter_readings__clean", "fct_meter_readings", "fct_meter_daily_energy")
+    incremental = INCREMENTAL
     versions = {t: delta_version(spark, t) for t in incremental}
     hashes = {t: content_hash(spark, t) for t in MARTS}
     dbt_runner.build(dbt_lake, dbt_vars=DBT_VARS, spark=spark, command="run")
@@ -274,6 +286,7 @@ def test_second_run_without_new_data_changes_nothing(spark, built, dbt_lake) -> 
 
 def test_late_events_and_duplicates_correct_what_they_touch(spark, built, dbt_lake) -> None:
     before = expected.clean(built, SETTINGS)
+    version = delta_version(spark, "int_meter_readings__clean")
     events = built + batch_two()
     write_validated(spark, dbt_lake, batch_two())
     dbt_runner.build(dbt_lake, dbt_vars=DBT_VARS, spark=spark, command="run")
@@ -287,9 +300,8 @@ def test_late_events_and_duplicates_correct_what_they_touch(spark, built, dbt_la
     assert sorted(changed) == sorted(
         [("MTR-A", T0 + A_RESENT * STEP), ("MTR-A", T0 + (LATE_A[0] - 1) * STEP)]
     )
-    history = spark.sql("describe history smartgrid.int_meter_readings__clean").first()
-    assert history["operation"] == "MERGE"
-    metrics = history["operationMetrics"]
+    (merge,) = merges_since(spark, "int_meter_readings__clean", version)
+    metrics = merge["operationMetrics"]
     assert int(metrics["numTargetRowsInserted"]) == len(after.keys() - before.keys())
     assert int(metrics["numTargetRowsUpdated"]) == len(changed)
 
@@ -418,3 +430,84 @@ def test_a_second_lake_in_the_same_session_gets_its_own_tables(
     assert {r["meter_id"] for r in table_rows(spark, "int_meter_readings__clean")} == {"@C-3"}
     first = spark.read.format("delta").load(f"{dbt_lake.clean}/int_meter_readings__clean")
     assert first.select("meter_id").distinct().count() == 3  # the first lake's table is intact
+
+
+# Each table's key, for comparing two builds row by row.
+TABLE_KEYS = {
+    "int_meter_readings__clean": ("meter_id", "reading_at"),
+    "fct_meter_readings": ("meter_id", "timestamp"),
+    "fct_meter_daily_energy": ("meter_id", "local_date"),
+    "fct_meter_daypart_daily_energy": ("meter_id", "local_date", "time_of_day"),
+    "fct_fleet_daily_target": ("local_date",),
+    "fct_fleet_power_trend": ("bucket_start",),
+    "fct_meter_daypart_energy": ("meter_id", "time_of_day"),
+    "dim_meters": ("meter_id",),
+}
+
+
+def keyed_rows(spark, table: str) -> dict[tuple, dict]:
+    rows = table_rows(spark, table)
+    key = TABLE_KEYS[table]
+    # when dbt wrote the row, not what it holds
+    return {
+        tuple(r[k] for k in key): {c: v for c, v in r.items() if c != "updated_at"} for r in rows
+    }
+
+
+def test_incremental_run_after_late_data_equals_a_full_refresh(spark, tmp_path) -> None:
+    """Late and re-sent readings, a new day, a late reading in a long gap and a new meter, merged
+    incrementally, leave every clean and curated table as a full refresh over the same events
+    builds it. The reporting time zone is not UTC, so local dates (the curated partitions)
+    differ from the UTC partitions of the clean table. The merges into the two partitioned
+    tables carry the run's partition bound."""
+    lake = Lake.resolve(str(tmp_path / "late")).ensure()
+    dbt_vars = {**DBT_VARS, "reporting_time_zone": "Europe/Paris"}
+    # Two more meters whose rolling-voltage context is not in the hour before their first change:
+    # a late reading in a ten-hour gap, and a new meter.
+    first = [
+        _event("MTR-GAP", k, 900, volts=220.0 + k % 7, ingest=INGEST_1, batch=0, offset=k)
+        for k in [*range(200), *range(260, 300)]
+    ]
+    second = [
+        _event("MTR-GAP", 230, 900, volts=241.0, ingest=INGEST_2, batch=1, offset=900),
+        _event("MTR-NEW", 430, 700, volts=236.0, ingest=INGEST_2, batch=1, offset=901),
+        _event("MTR-NEW", 431, 700, volts=238.0, ingest=INGEST_2, batch=1, offset=902),
+    ]
+    write_validated(spark, lake, batch_one() + first)
+    dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, command="seed")
+    dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, command="run", full_refresh=True)
+    versions = {t: delta_version(spark, t) for t in INCREMENTAL}
+    write_validated(spark, lake, batch_two() + second)
+    dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, command="run")
+    merged = {t: merges_since(spark, t, versions[t]) for t in INCREMENTAL}
+    assert all(len(merges) == 1 for merges in merged.values()), merged  # merged, not rebuilt
+    for table, column in (
+        ("int_meter_readings__clean", "reading_date"),
+        ("fct_meter_readings", "local_date"),
+    ):
+        predicate = merged[table][0]["operationParameters"]["predicate"]
+        assert column in predicate, predicate
+    incremental = {t: keyed_rows(spark, t) for t in TABLE_KEYS}
+
+    dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, command="run", full_refresh=True)
+    for table in TABLE_KEYS:
+        full = keyed_rows(spark, table)
+        assert incremental[table].keys() == full.keys(), table
+        for key, row in full.items():
+            got = incremental[table][key]
+            assert got.keys() == row.keys(), (table, key)
+            for column, value in row.items():
+                expected_value = pytest.approx(value) if isinstance(value, float) else value
+                assert got[column] == expected_value, (table, key, column)
+
+    # The marts record the zone they were built in: another one needs a full refresh.
+    result = dbt_runner.run_dbt(
+        ["run", "--select", "fct_meter_readings"],
+        lake,
+        dbt_vars={**DBT_VARS, "reporting_time_zone": "UTC"},
+        spark=spark,
+    )
+    assert not result.success
+    messages = " ".join(str(r.message) for r in result.result.results)
+    assert "built with reporting_time_zone Europe/Paris" in messages, messages
+    assert "--full-refresh" in messages, messages

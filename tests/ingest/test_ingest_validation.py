@@ -312,3 +312,48 @@ def test_landing_lines_keep_file_positions(spark) -> None:
         ("f2", 2, '{"a":3}'),
         ("f4", 0, ""),
     ]
+
+
+FAST_PATH_CASES: list[tuple[str, str, bool]] = [
+    # (case, body, decided by the fast path?)
+    ("plain event", body(VALID), True),
+    ("no optional fields", body(make_event(2, event_id=None, energy_kwh=None)), True),
+    ("out of range, still plain", body(make_event(9, voltage=481)), True),
+    (
+        "bad timestamp, still plain",
+        body(make_event(10, timestamp="2025-02-29T00:00:00.000Z")),
+        True,
+    ),
+    ("fixed-point numbers", with_raw(VALID, "power_factor", "0.950"), True),
+    ("exponent", with_raw(VALID, "energy_kwh", "2.5e-2"), True),
+    ("repeated field", with_raw(VALID, "voltage", '230,"voltage":231'), False),
+    ("number as a string", body(make_event(8, voltage="230.1")), False),
+    ("string field as a number", body(make_event(8, meter_id=42)), False),
+    ("key in another case", body({**make_event(3, voltage=None), "Voltage": 230.1}), False),
+    ("null optional field", with_raw(VALID, "energy_kwh", "null"), False),
+    ("unknown field", body(make_event(4, note="hi")), False),
+    ("overflowing number", with_raw(VALID, "real_power_watts", "1e999"), False),
+    ("escape in a string", body(VALID).replace("MTR-", "MTR\\u002d"), False),
+    ("spaces", json.dumps(VALID), False),
+    ("sentinel inside", body(make_event(5, event_id="smartgrid:end-of-body:5f0c")), False),
+    ("trailing text", body(VALID) + " x", False),
+]
+
+
+def test_fast_path_decides_plain_events_exactly_as_the_variant_path(spark) -> None:
+    """The fast path takes the plain events (and only bodies it can read exactly), and its
+    verdicts and typed rows equal those of the full Variant checks on the same bodies."""
+    from ingest.validation import _CERTIFIED, prepare
+
+    df = events(spark, [b for _, b, _ in FAST_PATH_CASES] + [b for _, b, _ in CASES])
+    taken = {
+        row.source_offset: row[_CERTIFIED]
+        for row in prepare(df).select("source_offset", _CERTIFIED).collect()
+    }
+    for offset, (case, _, expected) in enumerate(FAST_PATH_CASES):
+        assert taken[offset] is expected, case
+
+    with_fast = check(df, ValidationConfig(fast_path=True))
+    variant_only = check(df, ValidationConfig(fast_path=False))
+    assertDataFrameEqual(with_fast, variant_only)
+    assert with_fast.where(F.size("reasons") == 0).count() > 0

@@ -1,6 +1,9 @@
 {{
     config(
         unique_key=['meter_id', 'reading_at'],
+        partition_by=['reading_date'],
+        meta={'merge_window_column': 'reading_date'},
+        post_hook="{{ set_clean_watermark(this) }}",
     )
 }}
 
@@ -15,6 +18,9 @@
     only when it lies within max(max_gap, nominal interval), because longer intervals are capped
     anyway. Rows whose content did not change are dropped before the merge (row_hash), so a run
     with no new data merges nothing.
+
+    Partitioned by reading_date (UTC): the comparison with the rows already here and the merge
+    (bounded, see macros/incremental.sql) read only the partitions from the run's first day on.
 -#}
 
 {%- set max_gap = var('max_gap_seconds') | int -%}
@@ -26,6 +32,8 @@
 {%- if is_incremental() -%}
 {%- set bounds = clean_incremental_bounds(
     this, ref('stg_meter_events__readings'), lookback_hours, context_seconds) -%}
+{#- every row this run emits is from scan_from on: the merge reads only those partitions -#}
+{%- do set_merge_window(utc_date(timestamp_literal(bounds.scan_from)) if bounds else none) -%}
 {%- endif -%}
 {%- set ingested_after = bounds.ingested_after if bounds else none -%}
 {%- set window_from = bounds.window_from if bounds else none -%}
@@ -43,39 +51,28 @@ readings as (
 ),
 
 {% if is_incremental() and ingested_after is not none -%}
-new_events as (
+-- each meter's first new event, found in the same scan (one read of the validated table)
+with_first_new as (
 
     select
-        meter_id,
-        reading_at
+        *,
+        min(
+            case
+                when
+                    ingested_at > {{ timestamp_literal(ingested_after) }}
+                    and reading_at >= {{ timestamp_literal(window_from) }}
+                    then reading_at
+            end
+        ) over (partition by meter_id) as first_new_at
 
     from readings
-    where
-        ingested_at > {{ timestamp_literal(ingested_after) }}
-        and reading_at >= {{ timestamp_literal(window_from) }}
-
-),
-
-touched_meters as (
-
-    select
-        meter_id,
-        timestampadd(second, -{{ context_seconds }}, min(reading_at)) as recompute_from
-
-    from new_events
-    group by meter_id
 
 ),
 
 in_scope as (
 
-    select readings.*
-
-    from readings
-    inner join touched_meters
-        on
-            readings.meter_id = touched_meters.meter_id
-            and readings.reading_at >= touched_meters.recompute_from
+    select * from with_first_new
+    where reading_at >= timestampadd(second, -{{ context_seconds }}, first_new_at)
 
 ),
 
@@ -87,7 +84,9 @@ existing as (
         row_hash
 
     from {{ this }}
-    where reading_at >= {{ timestamp_literal(scan_from) }}
+    where
+        reading_date >= {{ utc_date(timestamp_literal(scan_from)) }}
+        and reading_at >= {{ timestamp_literal(scan_from) }}
 
 ),
 
@@ -151,6 +150,7 @@ with_energy as (
     select
         meter_id,
         reading_at,
+        {{ utc_date('reading_at') }} as reading_date,
         event_id,
         real_power_watts,
         voltage_v,
