@@ -285,3 +285,63 @@
     {% endif %}
   {% endfor %}
 {% endmacro %}
+
+
+{#
+  The import CTEs of an incremental daily mart (`readings` ... `in_scope`, each followed by a
+  comma): every reading of fct_meter_readings in the (meter, reporting-time-zone day) pairs whose
+  clean rows changed since the mart's watermark; all readings on a first run or a full refresh.
+#}
+{% macro changed_meter_days_ctes(relation, readings_relation, clean_relation) %}
+{%- set watermark = get_watermark(relation) if is_incremental() else none -%}
+{%- set first_day = none -%}
+{%- if watermark is not none -%}
+{%- set first_day = over_changed_rows(
+    'to_date(min(' ~ to_reporting_time('reading_at') ~ '))',
+    clean_relation, watermark) -%}
+{%- endif -%}
+{%- set incremental_run = is_incremental() and watermark is not none -%}
+
+
+readings as (
+
+    select * from {{ readings_relation }}
+    {%- if incremental_run %}
+    where local_date >= {{ "date '" ~ first_day ~ "'" if first_day else 'cast(null as date)' }}
+    {%- endif %}
+
+),
+
+{% if incremental_run -%}
+changed_days as (
+
+    select distinct
+        meter_id,
+        to_date({{ to_reporting_time('reading_at') }}) as local_date
+
+    from {{ clean_relation }}
+    where {{ changed_since(watermark) }}
+
+),
+
+in_scope as (
+
+    select readings.*
+
+    from readings
+    inner join changed_days
+        on
+            readings.meter_id = changed_days.meter_id
+            and readings.local_date = changed_days.local_date
+
+),
+
+{% else -%}
+in_scope as (
+
+    select * from readings
+
+),
+
+{% endif -%}
+{% endmacro %}

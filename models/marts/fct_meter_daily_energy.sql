@@ -13,58 +13,12 @@
     clean readings changed since this table's watermark are recomputed from fct_meter_readings.
 -#}
 
-{%- set watermark = get_watermark(this) if is_incremental() else none -%}
-{%- set first_day = none -%}
-{%- if watermark is not none -%}
-{%- set first_day = over_changed_rows(
-    'to_date(min(' ~ to_reporting_time('reading_at') ~ '))',
-    ref('int_meter_readings__clean'), watermark) -%}
-{%- endif -%}
-{%- set incremental_run = is_incremental() and watermark is not none -%}
-
 with
 
-readings as (
+{{ changed_meter_days_ctes(
+    this, ref('fct_meter_readings'), ref('int_meter_readings__clean')
+) }}
 
-    select * from {{ ref('fct_meter_readings') }}
-    {%- if incremental_run %}
-    where local_date >= {{ "date '" ~ first_day ~ "'" if first_day else 'cast(null as date)' }}
-    {%- endif %}
-
-),
-
-{% if incremental_run -%}
-changed_days as (
-
-    select distinct
-        meter_id,
-        to_date({{ to_reporting_time('reading_at') }}) as local_date
-
-    from {{ ref('int_meter_readings__clean') }}
-    where {{ changed_since(watermark) }}
-
-),
-
-in_scope as (
-
-    select readings.*
-
-    from readings
-    inner join changed_days
-        on
-            readings.meter_id = changed_days.meter_id
-            and readings.local_date = changed_days.local_date
-
-),
-
-{% else -%}
-in_scope as (
-
-    select * from readings
-
-),
-
-{% endif -%}
 daily as (
 
     select
