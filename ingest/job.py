@@ -106,6 +106,24 @@ def table_counts(spark: SparkSession, config: IngestConfig) -> TableCounts:
     )
 
 
+# SQL settings for the validation's plans, set on whatever session runs the job (on Databricks
+# too, where the job does not build its session):
+# - constraint propagation: inferring constraints through the wide, filtered projections of
+#   ingest.validation made planning one micro-batch take seconds to minutes;
+# - hugeMethodLimit 8000: HotSpot does not JIT-compile a method of more than 8,000 bytes of
+#   bytecode (HugeMethodLimit), and the whole-stage code of the validation's projections grows
+#   past that, so it ran interpreted (about 5x slower on the fast path). At 8,000 (the value
+#   Spark's documentation recommends on HotSpot) Spark falls back to per-operator code instead.
+# - the batch cache uncompressed: it lives for one batch, and choosing each column's encoding
+#   (hashing every value of the high-cardinality bodies for a dictionary) cost more CPU than
+#   the three writes saved reading it back.
+INGEST_SQL_CONF = {
+    "spark.sql.constraintPropagation.enabled": "false",
+    "spark.sql.codegen.hugeMethodLimit": "8000",
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
+}
+
+
 def build_ingest_spark(config: IngestConfig) -> SparkSession:
     """A SparkSession for the job: no Hive (dbt owns the Derby metastore), Kafka when needed."""
     from smartgrid.spark import build_spark
@@ -113,6 +131,7 @@ def build_ingest_spark(config: IngestConfig) -> SparkSession:
     extra = {
         # Whole-file reads: split the landing files over both cores even for small backlogs.
         "spark.sql.files.maxPartitionBytes": str(32 * 1024 * 1024),
+        **INGEST_SQL_CONF,
     }
     if config.driver_memory:
         extra["spark.driver.memory"] = config.driver_memory
@@ -168,8 +187,8 @@ def run_ingest(
     """Run the ingest query; return what this run added."""
     validation = validation or ValidationConfig()
     spark = spark or build_ingest_spark(config)
-    # Also on a session this job did not build (Databricks): see smartgrid.spark.spark_conf.
-    spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
+    for key, value in INGEST_SQL_CONF.items():
+        spark.conf.set(key, value)
     ensure_tables(spark, config)
     stats = RunStats()
     writer = DeltaBatchWriter(config, validation, stats)

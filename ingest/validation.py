@@ -125,14 +125,24 @@ def _tag(condition: Column, code: str) -> Column:
 
 
 def _field_values(rule: FieldRule) -> list[Column]:
-    """Stage 3 (Variant path): the field's typed value (string or double), or null."""
+    """Stage 3: whether the field is present, and its typed value (string or double) or null.
+
+    A certified row takes both from the fast read, any other from the Variant lookups.
+    """
+    fast = F.col(_FAST)[rule.name]
+    certified = F.col(_CERTIFIED)
     value = F.col(_col("f", rule.name))
     json_type = F.col(_col("t", rule.name))
     if rule.type == "string":
         typed = F.when(json_type == "STRING", F.variant_get(value, "$", "string"))
     else:
         typed = F.when(_is_number(json_type), F.variant_get(value, "$", "double"))
-    return [typed.alias(_col("x", rule.name))]
+    return [
+        F.when(certified, fast.isNotNull())
+        .otherwise(value.isNotNull())
+        .alias(_col("present", rule.name)),
+        F.when(certified, fast).otherwise(typed).alias(_col("x", rule.name)),
+    ]
 
 
 def _fast_path_enabled(config: ValidationConfig) -> bool:
@@ -232,11 +242,10 @@ def _field_checks(rule: FieldRule, config: ValidationConfig) -> tuple[list[Colum
 def prepare(
     events: DataFrame, config: ValidationConfig | None = None, *, now: Column | None = None
 ) -> DataFrame:
-    """``events`` plus what both paths start from: the clock, the size guard, the fast read.
+    """``events`` plus what the checks start from: the clock, the size guard, the fast read.
 
     ``now`` defaults to the ``ingest_time`` column (the micro-batch's timestamp), or the
-    current time when there is none. The writer caches this once per batch and then derives
-    every table from it with ``check_prepared``.
+    current time when there is none.
     """
     config = config or ValidationConfig()
     if now is None:
@@ -260,91 +269,48 @@ def prepare(
     return stage.select("*", _certified(body, F.col(_FAST), config).alias(_CERTIFIED))
 
 
-def check_prepared(prepared: DataFrame, config: ValidationConfig | None = None) -> DataFrame:
-    """The checked rows of a ``prepare``d DataFrame: the fast path's rows, then the others.
-
-    Two branches of one union rather than one projection with both paths in it: the Variant
-    path's generated code is large, and a projection holding both grows past the size the JVM
-    compiles (8,000 bytes of bytecode), which left even the fast rows running interpreted.
-    """
-    config = config or ValidationConfig()
-    events_columns = [c for c in prepared.columns if not c.startswith("_sg_")]
-    certified = F.col(_CERTIFIED)
-    fast_rows = _checked_fast(prepared.where(certified), events_columns, config)
-    variant_rows = _checked_variant(prepared.where(~certified), events_columns, config)
-    return fast_rows.unionByName(variant_rows)
-
-
 def check(
     events: DataFrame, config: ValidationConfig | None = None, *, now: Column | None = None
 ) -> DataFrame:
-    """Add ``reasons`` (empty array: valid) and the typed contract fields to ``events``."""
-    return check_prepared(prepare(events, config, now=now), config)
+    """Add ``reasons`` (empty array: valid) and the typed contract fields to ``events``.
 
-
-def _checked_fast(
-    prepared: DataFrame, events_columns: list[str], config: ValidationConfig
-) -> DataFrame:
-    """Rows the fast path decides: the field rules on the values ``from_json`` read."""
-    fast = F.col(_FAST)
-    stage = prepared.select(
-        *events_columns,
-        _NOW,
-        _FAST,
-        *[
-            c
-            for rule in config.fields
-            for c in (
-                fast[rule.name].isNotNull().alias(_col("present", rule.name)),
-                fast[rule.name].alias(_col("x", rule.name)),
-            )
-        ],
-    )
-
-    def text(name: str) -> Column:
-        # Certified: the field is a JSON string when present, as the Variant path reads it.
-        return fast[name]
-
-    return _checked(stage, events_columns, config, [], F.lit(True), F.lit(None), text)
-
-
-def _checked_variant(
-    prepared: DataFrame, events_columns: list[str], config: ValidationConfig
-) -> DataFrame:
-    """Every other row: the full checks on a Variant parse of the body.
-
-    Built in stages (one projection each) so that every costly expression -- the parse, each
-    field lookup, each type test -- is computed once per row and then referenced: Spark does
-    not inline a non-trivial expression into a projection that uses it more than once.
+    One pass: a certified row (see ``prepare``) takes the values of the fast read; every other
+    row is parsed as a Variant and looked up field by field. The Variant expressions are
+    guarded by ``not certified``, so the fast rows skip them, and both kinds of row then go
+    through the same field rules. Built in stages (one projection each) so that every costly
+    expression -- the parse, each field lookup, each type test -- is computed once per row and
+    then referenced: Spark does not inline a non-trivial expression into a projection that
+    uses it more than once.
     """
+    config = config or ValidationConfig()
+    prepared = prepare(events, config, now=now)
+    events_columns = [c for c in prepared.columns if not c.startswith("_sg_")]
     rules = config.fields
     body = F.col("body")
+    certified = F.col(_CERTIFIED)
+    carried = [*events_columns, _NOW, _TOO_LARGE, _FAST, _CERTIFIED]
     # Spark's JSON parsers stop after the first value and ignore what follows ('{"a":1} x'
     # parses), so the body is parsed as the first element of [<body>,"<sentinel>"]: it is one
     # JSON text exactly when that array has two elements and the second is the sentinel (a body
     # containing the sentinel is refused outright).
     wrapped = F.concat(F.lit("["), body, F.lit(f',"{_SENTINEL}"]'))
-    stage = prepared.select(
-        *events_columns,
-        _NOW,
-        _TOO_LARGE,
-        F.when(~F.col(_TOO_LARGE) & ~body.contains(_SENTINEL), F.try_parse_json(wrapped)).alias(_W),
-    )
+    parse = ~certified & ~F.col(_TOO_LARGE) & ~body.contains(_SENTINEL)
+    stage = prepared.select(*carried, F.when(parse, F.try_parse_json(wrapped)).alias(_W))
     w = F.col(_W)
     single_value = (F.try_variant_get(w, "$[1]", "string") == _SENTINEL) & F.try_variant_get(
         w, "$[2]", "variant"
     ).isNull()
     stage = stage.select(
-        *events_columns,
-        _NOW,
-        _TOO_LARGE,
-        F.when(single_value, F.try_variant_get(w, "$[0]", "variant")).alias(_V),
+        *carried, F.when(single_value, F.try_variant_get(w, "$[0]", "variant")).alias(_V)
     )
     v = F.col(_V)
     # Object test and one lookup per contract field (SQL null when absent, a Variant null --
     # JSON type VOID -- when present as null).
-    is_object = v.isNotNull() & F.when(F.substring(body, 1, 1) == "{", F.lit(True)).otherwise(
-        body.rlike(r"^[ \t\r\n]*\{")
+    is_object = certified | (
+        v.isNotNull()
+        & F.when(F.substring(body, 1, 1) == "{", F.lit(True)).otherwise(
+            body.rlike(r"^[ \t\r\n]*\{")
+        )
     )
     stage = stage.select(
         "*",
@@ -357,15 +323,11 @@ def _checked_variant(
     stage = stage.select(
         "*",
         *[F.schema_of_variant(_col("f", rule.name)).alias(_col("t", rule.name)) for rule in rules],
-        *[
-            F.col(_col("f", rule.name)).isNotNull().alias(_col("present", rule.name))
-            for rule in rules
-        ],
     )
     stage = stage.select("*", *[c for rule in rules for c in _field_values(rule)])
     # Only for bodies that failed to parse (it is one more parse): tell a duplicated top-level
     # key from broken JSON.
-    not_json = ~F.col(_TOO_LARGE) & v.isNull()
+    not_json = ~certified & ~F.col(_TOO_LARGE) & v.isNull()
     stage = stage.select("*", F.when(not_json, F.json_object_keys(body)).alias(_KEYS))
     keys = F.col(_KEYS)
     duplicate_key = not_json & F.coalesce(
@@ -377,15 +339,19 @@ def _checked_variant(
         _tag(duplicate_key, "duplicate_key"),
         _tag(v.isNotNull() & ~F.col(_IS_OBJECT), "not_object"),
     ]
-    # Unknown fields are kept. The key comparison is code-generated; the (interpreted)
-    # map_filter runs only for the rare valid rows that do have extra fields.
+    # Unknown fields are kept (a certified body has none). The key comparison is
+    # code-generated; the (interpreted) map_filter runs only for the rare valid rows that do
+    # have extra fields.
     members = v.try_cast("map<string,variant>")
     known = F.array(*[F.lit(name) for name in config.field_names])
     has_extras = F.size(F.array_except(F.map_keys(members), known)) > 0
     extras = F.map_filter(members, lambda key, _value: ~F.array_contains(known, key))
 
     def text(name: str) -> Column:
-        return F.try_variant_get(v, f"$.{name}", "string")
+        # Certified: the field is a JSON string when present, as the Variant path reads it.
+        return F.when(certified, F.col(_FAST)[name]).otherwise(
+            F.try_variant_get(v, f"$.{name}", "string")
+        )
 
     return _checked(
         stage,
@@ -393,7 +359,7 @@ def _checked_variant(
         config,
         object_reasons,
         F.col(_IS_OBJECT),
-        F.when(has_extras, F.to_json(extras)),
+        F.when(~certified & has_extras, F.to_json(extras)),
         text,
     )
 

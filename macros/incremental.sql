@@ -41,20 +41,25 @@
 {#
   post-hook: record the clean table's newest updated_at as the mart's watermark (with the
   reporting time zone it was built in). Writes only when it moved, so a run with no new data
-  leaves the mart's Delta log untouched. updated_at only grows and incremental runs delete no
-  row, so only rows written after the current watermark can be newer: Delta skips every clean
-  file written before (min/max statistics) instead of reading the whole column.
+  leaves the mart's Delta log untouched. The clean table keeps its newest updated_at as a
+  property (set_clean_watermark), read here; a clean table without it (built before) is asked.
+  updated_at only grows and incremental runs delete no row, so only rows written after the
+  current watermark can be newer: Delta skips every clean file written before (min/max
+  statistics) instead of reading the whole column.
 #}
 {% macro set_watermark(relation, clean_relation) %}
   {% if not execute %}
     {{ return('') }}
   {% endif %}
   {% set current = get_watermark(relation) %}
-  {% set newest = scalar_query(
-      'select cast(max(updated_at) as string) from ' ~ clean_relation
-      ~ (' where ' ~ changed_since(current) if current else '')
-  ) %}
-  {% if newest is not none %}
+  {% set newest = table_properties(clean_relation).get('smartgrid.updated_watermark') %}
+  {% if newest is none %}
+    {% set newest = scalar_query(
+        'select cast(max(updated_at) as string) from ' ~ clean_relation
+        ~ (' where ' ~ changed_since(current) if current else '')
+    ) %}
+  {% endif %}
+  {% if newest is not none and newest != current %}
     {% do run_query(
         "alter table " ~ relation ~ " set tblproperties ("
         ~ "'smartgrid.clean_watermark' = '" ~ newest ~ "', "
@@ -106,14 +111,23 @@
 
 {#
   Bounds of an incremental run of the clean table, as UTC timestamp strings (none when it is
-  empty): events ingested after `ingested_after` are new; of those, only readings from
-  `window_from` (lookback_hours before the newest loaded reading) are taken; `scan_from` is one
-  interval of context before the earliest of them. The newest ingested_at and reading_at already
-  loaded are the table's watermark properties (set_clean_watermark), else read from the table;
-  then one small query on the validated table, where Delta skips the files that hold no reading
-  from the window (min/max statistics).
+  empty): events ingested after `ingested_after` and up to `ingested_until` (the newest seen
+  now, so that the model and the watermark see the same events) are new; of those, only
+  readings from `window_from` (lookback_hours before the newest loaded reading) are taken;
+  `scan_from` is one interval of context before the earliest of them. The newest ingested_at
+  and reading_at already loaded are the table's watermark properties (set_clean_watermark),
+  else read from the table; then one small query on the validated table, where Delta skips the
+  files ingested before (ingest_time statistics).
+
+  With `find_outages` (the maximum gap exceeds the nominal interval, so a meter's newest
+  reading, given the nominal interval, changes when a reading follows it after an outage):
+  `outage_from` is the earliest newest-loaded reading of the meters with nothing loaded from
+  one interval before their first new reading on (none when there are none). One query: the
+  loaded rows near the new ones (meter and time), and only when some meter has none there,
+  its earlier rows (Spark skips that scan when the set of such meters is empty). `read_from`
+  is the earliest row the run can write.
 #}
-{% macro clean_incremental_bounds(relation, source_relation, lookback_hours, context_seconds) %}
+{% macro clean_incremental_bounds(relation, source_relation, lookback_hours, context_seconds, find_outages) %}
   {% set properties = table_properties(relation) %}
   {% set ingested_after = properties.get('smartgrid.ingested_watermark') %}
   {% set newest_reading = properties.get('smartgrid.newest_reading_at') %}
@@ -129,22 +143,66 @@
   {% endif %}
   {% set window_from = 'timestampadd(hour, -' ~ lookback_hours ~ ', '
       ~ timestamp_literal(newest_reading) ~ ')' %}
+  {% set new_events = source_relation ~ ' where ingested_at > ' ~ timestamp_literal(ingested_after)
+      ~ ' and reading_at >= ' ~ window_from %}
   {% set row = first_row(
       'select cast(' ~ window_from ~ ' as string),'
-      ~ ' cast(timestampadd(second, -' ~ context_seconds ~ ', min(reading_at)) as string)'
-      ~ ' from ' ~ source_relation
-      ~ ' where ingested_at > ' ~ timestamp_literal(ingested_after)
-      ~ ' and reading_at >= ' ~ window_from
+      ~ ' cast(timestampadd(second, -' ~ context_seconds ~ ', min(reading_at)) as string),'
+      ~ ' cast(max(ingested_at) as string)'
+      ~ ' from ' ~ new_events
   ) %}
-  {{ return({'ingested_after': ingested_after, 'window_from': row[0], 'scan_from': row[1] or row[0]}) }}
+  {% set scan_from = row[1] or row[0] %}
+  {% set bounds = {
+      'ingested_after': ingested_after, 'ingested_until': row[2], 'window_from': row[0],
+      'scan_from': scan_from, 'outage_from': none, 'read_from': scan_from} %}
+  {% if find_outages and row[2] is not none %}
+    {% set outage_from = scalar_query(
+        'with touched as (select meter_id, min(reading_at) as first_new_at from ' ~ new_events
+        ~ ' and ingested_at <= ' ~ timestamp_literal(row[2]) ~ ' group by meter_id),'
+        ~ ' near as (select meter_id, reading_at from ' ~ relation
+        ~ ' where reading_date >= ' ~ utc_date(timestamp_literal(scan_from))
+        ~ ' and reading_at >= ' ~ timestamp_literal(scan_from) ~ '),'
+        ~ ' back as (select touched.meter_id, touched.first_new_at from touched'
+        ~ ' left anti join near on touched.meter_id = near.meter_id'
+        ~ ' and near.reading_at >= timestampadd(second, -' ~ context_seconds
+        ~ ', touched.first_new_at)),'
+        ~ ' previous as (select /*+ broadcast(back) */ back.meter_id,'
+        ~ ' max(loaded.reading_at) as reading_at'
+        ~ ' from ' ~ relation ~ ' as loaded inner join back'
+        ~ ' on loaded.meter_id = back.meter_id and loaded.reading_at < back.first_new_at'
+        ~ ' group by back.meter_id)'
+        ~ ' select cast(min(reading_at) as string) from previous'
+    ) %}
+    {% if outage_from is not none %}
+      {% do bounds.update({'outage_from': outage_from, 'read_from': [scan_from, outage_from] | min}) %}
+    {% endif %}
+  {% endif %}
+  {{ return(bounds) }}
 {% endmacro %}
 
 {#
+  A reading's interval in seconds: to the meter's next reading, var nominal_interval_seconds
+  for its newest, capped at var max_gap_seconds (an outage does not invent energy).
+#}
+{% macro capped_interval_seconds(reading_at, next_reading_at) -%}
+  least(
+    coalesce(
+      (unix_micros({{ next_reading_at }}) - unix_micros({{ reading_at }})) / 1e6,
+      {{ var('nominal_interval_seconds') | int }}
+    ),
+    {{ var('max_gap_seconds') | int }}
+  )
+{%- endmacro %}
+
+{#
   post-hook of the clean table: keep its newest ingested_at and reading_at (the bounds of the
-  next run) and updated_at as table properties. Only the rows written since the last update are
-  read (changed_since): none of these values ever decreases, as incremental runs delete no row
-  and a reading keeps its newest version. Writes only when rows were written, so a run with no
-  new data leaves the Delta log untouched; a full refresh forgets the properties and reads all.
+  next run) and updated_at as table properties, with what the marts need to find the rows the
+  run wrote without a query of their own: the updated_at they were written after
+  (`smartgrid.previous_updated_watermark`) and the earliest reading among them
+  (`smartgrid.changed_from`). Only the rows written since the last update are read
+  (changed_since): none of these values ever decreases, as incremental runs delete no row and a
+  reading keeps its newest version. Writes only when rows were written, so a run with no new
+  data leaves the Delta log untouched; a full refresh forgets the properties and reads all.
 #}
 {% macro set_clean_watermark(relation) %}
   {% if not execute %}
@@ -157,7 +215,7 @@
       ~ timestamp_literal(properties.get('smartgrid.ingested_watermark')) ~ ') as string),'
       ~ ' cast(greatest(max(reading_at), '
       ~ timestamp_literal(properties.get('smartgrid.newest_reading_at')) ~ ') as string),'
-      ~ ' cast(max(updated_at) as string)'
+      ~ ' cast(max(updated_at) as string), cast(min(reading_at) as string)'
       ~ ' from ' ~ relation ~ (' where ' ~ changed_since(updated) if updated else '')
   ) %}
   {% if row is not none and row[2] is not none %}
@@ -165,9 +223,28 @@
         "alter table " ~ relation ~ " set tblproperties ("
         ~ "'smartgrid.ingested_watermark' = '" ~ row[0] ~ "', "
         ~ "'smartgrid.newest_reading_at' = '" ~ row[1] ~ "', "
-        ~ "'smartgrid.updated_watermark' = '" ~ row[2] ~ "')") %}
+        ~ "'smartgrid.updated_watermark' = '" ~ row[2] ~ "', "
+        ~ "'smartgrid.previous_updated_watermark' = '" ~ (updated or '') ~ "', "
+        ~ "'smartgrid.changed_from' = '" ~ row[3] ~ "')") %}
   {% endif %}
   {{ return('') }}
+{% endmacro %}
+
+{#
+  The earliest clean reading changed since a mart's `watermark`, as text (none when nothing
+  changed). When the mart absorbed every clean run but the last (the usual case), it is the
+  clean table's `smartgrid.changed_from` (set_clean_watermark); otherwise a query over the
+  rows changed since the watermark.
+#}
+{% macro clean_changed_from(clean_relation, watermark) %}
+  {% set clean = table_properties(clean_relation) %}
+  {% if clean.get('smartgrid.updated_watermark') == watermark %}
+    {{ return(none) }}
+  {% endif %}
+  {% if clean.get('smartgrid.changed_from') and clean.get('smartgrid.previous_updated_watermark') == watermark %}
+    {{ return(clean.get('smartgrid.changed_from')) }}
+  {% endif %}
+  {{ return(over_changed_rows('min(reading_at)', clean_relation, watermark)) }}
 {% endmacro %}
 
 {# `expression` (e.g. min(reading_at)) over the clean rows updated after `watermark`, as text. #}
@@ -247,58 +324,15 @@
 {%- endmacro %}
 
 {#
-  The earliest clean reading an incremental run of fct_meter_readings needs, as text: for each
-  meter with readings changed since `watermark`, its first changed reading and the two readings
-  before it (the rolling voltage's context), searched back `search_seconds` before the first
-  change of all (the lookback window). One narrow query (meter and time) per search: the
-  shorter searches first, and a longer one only when some meter has fewer than two readings in
-  the shorter one (the two nearest readings are then the same), so a run usually reads minutes
-  of readings rather than the whole lookback window.
-#}
-{% macro readings_context_start(clean_relation, watermark, first_changed, search_seconds) %}
-  {% for seconds in search_seconds %}
-    {% set search_from = 'timestampadd(second, -' ~ seconds ~ ', '
-        ~ timestamp_literal(first_changed) ~ ')' %}
-    {% set row = first_row(
-        'with changed as (select meter_id, min(reading_at) as first_changed_at'
-        ~ ' from ' ~ clean_relation ~ ' where ' ~ changed_since(watermark)
-        ~ ' group by meter_id),'
-        ~ ' earlier as (select candidate.meter_id, candidate.reading_at,'
-        ~ ' row_number() over (partition by candidate.meter_id'
-        ~ ' order by candidate.reading_at desc) as readings_back'
-        ~ ' from ' ~ clean_relation ~ ' as candidate'
-        ~ ' inner join changed on candidate.meter_id = changed.meter_id'
-        ~ ' and candidate.reading_at < changed.first_changed_at'
-        ~ ' where candidate.reading_date >= ' ~ utc_date(search_from)
-        ~ ' and candidate.reading_at >= ' ~ search_from ~ '),'
-        ~ ' context as (select changed.first_changed_at,'
-        ~ ' min(earlier.reading_at) as earlier_reading_at,'
-        ~ ' count(earlier.reading_at) as readings_found'
-        ~ ' from changed left join earlier'
-        ~ ' on changed.meter_id = earlier.meter_id and earlier.readings_back <= 2'
-        ~ ' group by changed.meter_id, changed.first_changed_at)'
-        ~ ' select cast(least(min(first_changed_at), min(earlier_reading_at)) as string),'
-        ~ ' min(readings_found) from context'
-    ) %}
-    {% if loop.last or (row[1] is not none and row[1] >= 2) %}
-      {{ return(row[0]) }}
-    {% endif %}
-  {% endfor %}
-{% endmacro %}
-
-
-{#
   The import CTEs of an incremental daily mart (`readings` ... `in_scope`, each followed by a
   comma): every reading of fct_meter_readings in the (meter, reporting-time-zone day) pairs whose
   clean rows changed since the mart's watermark; all readings on a first run or a full refresh.
 #}
 {% macro changed_meter_days_ctes(relation, readings_relation, clean_relation) %}
 {%- set watermark = get_watermark(relation) if is_incremental() else none -%}
-{%- set first_day = none -%}
+{%- set first_changed = none -%}
 {%- if watermark is not none -%}
-{%- set first_day = over_changed_rows(
-    'to_date(min(' ~ to_reporting_time('reading_at') ~ '))',
-    clean_relation, watermark) -%}
+{%- set first_changed = clean_changed_from(clean_relation, watermark) -%}
 {%- endif -%}
 {%- set incremental_run = is_incremental() and watermark is not none -%}
 
@@ -307,7 +341,7 @@ readings as (
 
     select * from {{ readings_relation }}
     {%- if incremental_run %}
-    where local_date >= {{ "date '" ~ first_day ~ "'" if first_day else 'cast(null as date)' }}
+    where local_date >= {{ reporting_date_floor(timestamp_literal(first_changed)) }}
     {%- endif %}
 
 ),

@@ -2,9 +2,10 @@
   on-run-start: register the ingest job's Delta tables (written by path, no metastore) and the
   meter registry CSV as tables in `var('lake_schema')`, so sources resolve by name.
 
-  - Each table is dropped and re-created every run (metadata only: they are external tables, the
-    files stay), so the names always point at the current lake, even when a test or a user
-    switches lakes under one metastore.
+  - A table already registered at the current lake's location is left as it is (one listing of
+    the schema finds them all); any other is dropped and re-created (metadata only: they are
+    external tables, the files stay), so the names always point at the current lake, even when
+    a test or a user switches lakes under one metastore.
   - A Delta table that does not exist yet is created empty with the contract schema of
     ingest/tables.py (tests/dbt checks these column lists against it), so `dbt build` works
     before the first ingest. An existing one is registered without a schema: Delta keeps its own.
@@ -62,16 +63,18 @@
   {% for name, columns in lake_contract_columns().items() %}
     {% set location = lake_path(name) %}
     {% set relation = lake_relation(name, database) %}
-    {% do run_query('drop table if exists ' ~ relation) %}
-    {% if delta_table_exists(location, database) %}
-      {% do run_query("create table " ~ relation ~ " using delta location '" ~ location ~ "'") %}
-    {% else %}
-      {% set ddl = [] %}
-      {% for column, data_type in columns %}
-        {% do ddl.append('`' ~ column ~ '` ' ~ data_type) %}
-      {% endfor %}
-      {% do log('lake: no Delta table at ' ~ location ~ ' yet; creating it empty', info=true) %}
-      {% do run_query("create table " ~ relation ~ " (" ~ ddl | join(', ') ~ ") using delta location '" ~ location ~ "'") %}
+    {% if not registered_at(relation, location) %}
+      {% do run_query('drop table if exists ' ~ relation) %}
+      {% if delta_table_exists(location, database) %}
+        {% do run_query("create table " ~ relation ~ " using delta location '" ~ location ~ "'") %}
+      {% else %}
+        {% set ddl = [] %}
+        {% for column, data_type in columns %}
+          {% do ddl.append('`' ~ column ~ '` ' ~ data_type) %}
+        {% endfor %}
+        {% do log('lake: no Delta table at ' ~ location ~ ' yet; creating it empty', info=true) %}
+        {% do run_query("create table " ~ relation ~ " (" ~ ddl | join(', ') ~ ") using delta location '" ~ location ~ "'") %}
+      {% endif %}
     {% endif %}
   {% endfor %}
   {# The registry is optional: a CSV table over the reference directory reads no rows when
@@ -81,10 +84,22 @@
   {% for column, data_type in meter_registry_columns() %}
     {% do ddl.append('`' ~ column ~ '` ' ~ data_type) %}
   {% endfor %}
-  {% do run_query('drop table if exists ' ~ registry) %}
-  {% do run_query("create table " ~ registry ~ " (" ~ ddl | join(', ') ~ ") using csv options (header 'true', pathGlobFilter 'meters.csv') location '" ~ lake_path('reference') ~ "'") %}
+  {% if not registered_at(registry, lake_path('reference')) %}
+    {% do run_query('drop table if exists ' ~ registry) %}
+    {% do run_query("create table " ~ registry ~ " (" ~ ddl | join(', ') ~ ") using csv options (header 'true', pathGlobFilter 'meters.csv') location '" ~ lake_path('reference') ~ "'") %}
+  {% endif %}
   {% do run_query('refresh table ' ~ registry) %}
   {{ return('') }}
+{% endmacro %}
+
+{#
+  Whether `relation` is registered in the metastore at `location` (relocate_lake_tables.sql).
+  dbt lists the schema once and answers the other tables from its cache.
+#}
+{% macro registered_at(relation, location) %}
+  {% set registered = adapter.get_relation(
+      database=relation.database, schema=relation.schema, identifier=relation.identifier) %}
+  {{ return(registered is not none and same_location(registered_location(registered), location)) }}
 {% endmacro %}
 
 {#

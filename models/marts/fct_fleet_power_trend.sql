@@ -23,9 +23,8 @@
 {%- set watermark = get_watermark(this) if is_incremental() else none -%}
 {%- set first_bucket = none -%}
 {%- if watermark is not none -%}
-{%- set first_bucket = over_changed_rows(
-    bucket_start('min(reading_at)', bucket_seconds),
-    ref('int_meter_readings__clean'), watermark) -%}
+{%- set first_bucket = bucket_start(timestamp_literal(
+    clean_changed_from(ref('int_meter_readings__clean'), watermark)), bucket_seconds) -%}
 {%- endif -%}
 {%- set incremental_run = is_incremental() and watermark is not none -%}
 
@@ -36,8 +35,8 @@ readings as (
     select * from {{ ref('fct_meter_readings') }}
     {%- if incremental_run %}
     where
-        local_date >= {{ reporting_date_floor(timestamp_literal(first_bucket)) }}
-        and `timestamp` >= {{ timestamp_literal(first_bucket) }}
+        local_date >= {{ reporting_date_floor(first_bucket) }}
+        and `timestamp` >= {{ first_bucket }}
     {%- endif %}
 
 ),

@@ -16,36 +16,31 @@
 
     Incremental: recompute, per meter, every reading from the earliest one the clean table changed
     since this table's watermark (see macros/incremental.sql); the rolling voltage average of the
-    readings after a late event changes too. The meter's two readings before it (searched within
-    the lookback window) are the context of its rolling average: whole clean rows are read from
-    the first changed reading on, and only meter, time and voltage from the earliest of these
-    context readings (macros/incremental.sql, readings_context_start).
+    readings after a late event changes too. The meter's two readings before it are the context
+    of its rolling average: whole clean rows are read from the first changed reading on, and
+    only meter, time and voltage from two intervals before it (max(max_gap, nominal interval)
+    each); a meter with fewer than two readings there has its two previous ones looked up
+    wherever they are (a scan Spark skips when there is no such meter).
 
     Partitioned by local_date: the merge (bounded, see macros/incremental.sql) and the marts built
     from this table read only the days a run touches.
 -#}
 
-{%- set lookback_hours = var('lookback_hours') | int -%}
 {%- set band = (var('voltage_band_pct') | float) / 100.0 -%}
+{#- the two readings before a reading are usually within two intervals -#}
+{%- set near_seconds = 2 * (
+    [var('max_gap_seconds') | int, var('nominal_interval_seconds') | int] | max) -%}
 
 {%- set watermark = get_watermark(this) if is_incremental() else none -%}
 {%- set incremental_run = is_incremental() and watermark is not none -%}
 {%- set first_changed = none -%}
-{%- set context_from = none -%}
 {%- if incremental_run -%}
-{%- set first_changed = over_changed_rows(
-    'min(reading_at)', ref('int_meter_readings__clean'), watermark) -%}
-{%- if first_changed is not none -%}
-{%- set context_from = readings_context_start(
-    ref('int_meter_readings__clean'), watermark, first_changed,
-    [
-        2 * ([var('max_gap_seconds') | int, var('nominal_interval_seconds') | int] | max),
-        lookback_hours * 3600,
-    ]) -%}
-{%- endif -%}
+{%- set first_changed = clean_changed_from(ref('int_meter_readings__clean'), watermark) -%}
 {#- every row this run emits is from the first changed reading on: the merge reads those days -#}
 {%- do set_merge_window(reporting_date_floor(timestamp_literal(first_changed))) -%}
 {%- endif -%}
+{%- set near_from = 'timestampadd(second, -' ~ near_seconds ~ ', '
+    ~ timestamp_literal(first_changed) ~ ')' -%}
 
 with
 
@@ -85,20 +80,69 @@ touched_meters as (
 
 ),
 
--- meter, time and voltage from context_from on: no later than any touched meter's second
--- reading before its first changed one within the lookback window (readings_context_start), so
--- the rolling window of a recomputed reading holds the two readings before it
+-- meter, time and voltage of the touched meters' readings from two intervals before the first
+-- change on: the rolling window of a recomputed reading usually finds its two previous here
+near_voltages as (
+
+    select /*+ broadcast(touched_meters) */
+        voltages.meter_id,
+        voltages.reading_at,
+        voltages.voltage_v
+
+    from {{ ref('int_meter_readings__clean') }} as voltages
+    inner join touched_meters
+        on voltages.meter_id = touched_meters.meter_id
+    where
+        voltages.reading_date >= {{ utc_date(near_from) }}
+        and voltages.reading_at >= {{ near_from }}
+
+),
+
+-- touched meters with fewer than two readings there before their first change (back after an
+-- outage, or new): their two previous readings are looked up wherever they are. The set is
+-- broadcast: Spark computes it first and, when it is empty, skips the scan.
+short_of_context as (
+
+    select touched_meters.meter_id
+
+    from touched_meters
+    left join near_voltages
+        on
+            touched_meters.meter_id = near_voltages.meter_id
+            and near_voltages.reading_at < touched_meters.recompute_from
+    group by touched_meters.meter_id
+    having count(near_voltages.reading_at) < 2
+
+),
+
+earlier_voltages as (
+
+    select /*+ broadcast(short_of_context) */
+        voltages.meter_id,
+        voltages.reading_at,
+        voltages.voltage_v,
+        row_number() over (
+            partition by voltages.meter_id order by voltages.reading_at desc
+        ) as readings_back
+
+    from {{ ref('int_meter_readings__clean') }} as voltages
+    inner join short_of_context
+        on voltages.meter_id = short_of_context.meter_id
+    where voltages.reading_at < {{ near_from }}
+
+),
+
 voltages as (
 
+    select * from near_voltages
+    union all
     select
         meter_id,
         reading_at,
         voltage_v
 
-    from {{ ref('int_meter_readings__clean') }}
-    where
-        reading_date >= {{ utc_date(timestamp_literal(context_from)) }}
-        and reading_at >= {{ timestamp_literal(context_from) }}
+    from earlier_voltages
+    where readings_back <= 2
 
 ),
 
@@ -114,8 +158,6 @@ rolling_voltages as (
         ) as rolling_avg_voltage_v
 
     from voltages
-    inner join touched_meters
-        on voltages.meter_id = touched_meters.meter_id
 
 ),
 

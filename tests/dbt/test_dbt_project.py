@@ -455,23 +455,31 @@ def keyed_rows(spark, table: str) -> dict[tuple, dict]:
 
 
 def test_incremental_run_after_late_data_equals_a_full_refresh(spark, tmp_path) -> None:
-    """Late and re-sent readings, a new day, a late reading in a long gap and a new meter, merged
-    incrementally, leave every clean and curated table as a full refresh over the same events
-    builds it. The reporting time zone is not UTC, so local dates (the curated partitions)
-    differ from the UTC partitions of the clean table. The merges into the two partitioned
-    tables carry the run's partition bound."""
+    """Late and re-sent readings, a new day, a late reading in a long gap, a new meter and meters
+    back after an outage, merged incrementally, leave every clean and curated table as a full
+    refresh over the same events builds it. The reporting time zone is not UTC, so local dates
+    (the curated partitions) differ from the UTC partitions of the clean table. The merges into
+    the two partitioned tables carry the run's partition bound."""
     lake = Lake.resolve(str(tmp_path / "late")).ensure()
     dbt_vars = {**DBT_VARS, "reporting_time_zone": "Europe/Paris"}
-    # Two more meters whose rolling-voltage context is not in the hour before their first change:
-    # a late reading in a ten-hour gap, and a new meter.
+    # More meters whose context is not in the hour before their first change: a late reading in
+    # a ten-hour gap; a new meter; and two meters back after an outage longer than the maximum
+    # gap, whose newest loaded reading (nominal interval) must now be capped at the maximum gap:
+    # MTR-BACK's lies within the lookback window, MTR-AWAY's before it.
     first = [
         _event("MTR-GAP", k, 900, volts=220.0 + k % 7, ingest=INGEST_1, batch=0, offset=k)
         for k in [*range(200), *range(260, 300)]
+    ] + [
+        _event(meter, k, 800, volts=225.0 + k % 5, ingest=INGEST_1, batch=0, offset=1000 + k)
+        for meter, ks in (("MTR-BACK", range(200, 260)), ("MTR-AWAY", range(20, 50)))
+        for k in ks
     ]
     second = [
         _event("MTR-GAP", 230, 900, volts=241.0, ingest=INGEST_2, batch=1, offset=900),
         _event("MTR-NEW", 430, 700, volts=236.0, ingest=INGEST_2, batch=1, offset=901),
         _event("MTR-NEW", 431, 700, volts=238.0, ingest=INGEST_2, batch=1, offset=902),
+        _event("MTR-BACK", 300, 800, volts=244.0, ingest=INGEST_2, batch=1, offset=903),
+        _event("MTR-AWAY", 420, 800, volts=246.0, ingest=INGEST_2, batch=1, offset=904),
     ]
     write_validated(spark, lake, batch_one() + first)
     dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, command="seed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from pyspark.sql import functions as F
 from ingest.config import IngestConfig
 from ingest.job import run_ingest, table_counts
 from ingest.tables import QUARANTINE_SCHEMA, RAW_SCHEMA, VALIDATED_SCHEMA
+from ingest.writer import QUARANTINE_STATS, RAW_STATS, VALIDATED_STATS
 
 
 def read(spark, path: str):
@@ -61,6 +63,10 @@ def test_available_now_ingests_once_and_picks_up_new_files(spark, lake) -> None:
     assert raw.where(F.col("body") == duplicate).count() == 2
     lineage = raw.where("source_offset = 0").select("source_timestamp", "ingest_time").first()
     assert lineage.source_timestamp is not None and lineage.ingest_time is not None
+    # File statistics only on the columns readers skip by (not on the bodies).
+    assert _stats_columns(lake.raw) == set(RAW_STATS)
+    assert _stats_columns(lake.validated) == set(VALIDATED_STATS)
+    assert _stats_columns(lake.quarantine) == set(QUARANTINE_STATS)
 
     again = run_ingest(config, spark=spark)
     assert (again.raw, again.validated, again.quarantined) == (0, 0, 0)
@@ -73,6 +79,17 @@ def test_available_now_ingests_once_and_picks_up_new_files(spark, lake) -> None:
     assert (counts.raw, counts.validated, counts.quarantined) == (8, 5, 3)
     assert counts.reasons == {"bad_type:voltage": 1, "not_json": 2}
     assert keys(read(spark, lake.raw))[-1] == ("c.jsonl", 0)
+
+
+def _stats_columns(path: str) -> set[str]:
+    """The columns with min/max statistics in the files the table's commits added."""
+    columns: set[str] = set()
+    for commit in sorted((Path(path) / "_delta_log").glob("*.json")):
+        for line in commit.read_text().splitlines():
+            action = json.loads(line)
+            if "add" in action:
+                columns |= set(json.loads(action["add"]["stats"])["minValues"])
+    return columns
 
 
 def _delta_versions(path: str) -> int:

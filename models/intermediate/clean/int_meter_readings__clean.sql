@@ -11,16 +11,21 @@
     One row per (meter_id, reading_at): the last ingested version of each reading, with the
     energy of its interval.
 
-    Incremental runs read only the events ingested since the newest ingested_at already here,
-    within the lookback window (event time) before the newest reading. For each meter they touch,
-    the run recomputes its readings from one interval of context before the earliest new event:
-    only the reading just before a new event can change (its interval now ends earlier), and
-    only when it lies within max(max_gap, nominal interval), because longer intervals are capped
-    anyway. Rows whose content did not change are dropped before the merge (row_hash), so a run
-    with no new data merges nothing.
+    Incremental runs read from the validated table only the events ingested since the newest
+    ingested_at already here (Delta skips the older files on their ingest_time statistics), and
+    only those within the lookback window (event time) before the newest reading. Duplicates of
+    a loaded reading: the newest copy wins (it was ingested later than anything loaded) and the
+    copies are added to the count. A new reading can change one loaded reading: the one just
+    before it, whose interval now ends at the new reading. The rows already here from one
+    interval (max(max_gap, nominal interval)) before each touched meter's first new reading on
+    are read narrow (key and interval) to find it; a meter with nothing loaded that close (back
+    after an outage) has its newest loaded reading looked up wherever it is
+    (macros/incremental.sql, clean_incremental_bounds), as its nominal interval becomes the cap.
+    Only the loaded rows whose interval changed are re-read whole, by partition and key, and
+    merged with the new readings: a run with no new data merges nothing.
 
-    Partitioned by reading_date (UTC): the comparison with the rows already here and the merge
-    (bounded, see macros/incremental.sql) read only the partitions from the run's first day on.
+    Partitioned by reading_date (UTC): the merge (bounded, see macros/incremental.sql) reads
+    only the partitions from the run's earliest row on.
 -#}
 
 {%- set max_gap = var('max_gap_seconds') | int -%}
@@ -31,73 +36,27 @@
 {%- set bounds = none -%}
 {%- if is_incremental() -%}
 {%- set bounds = clean_incremental_bounds(
-    this, ref('stg_meter_events__readings'), lookback_hours, context_seconds) -%}
-{#- every row this run emits is from scan_from on: the merge reads only those partitions -#}
-{%- do set_merge_window(utc_date(timestamp_literal(bounds.scan_from)) if bounds else none) -%}
+    this, ref('stg_meter_events__readings'), lookback_hours, context_seconds,
+    max_gap > nominal) -%}
+{#- every row this run emits is from read_from on: the merge reads only those partitions -#}
+{%- do set_merge_window(utc_date(timestamp_literal(bounds.read_from)) if bounds else none) -%}
 {%- endif -%}
-{%- set ingested_after = bounds.ingested_after if bounds else none -%}
-{%- set window_from = bounds.window_from if bounds else none -%}
-{%- set scan_from = bounds.scan_from if bounds else none -%}
+{%- set incremental_run = bounds is not none -%}
 
 with
 
 readings as (
 
     select * from {{ ref('stg_meter_events__readings') }}
-    {%- if is_incremental() and scan_from is not none %}
-    where reading_at >= {{ timestamp_literal(scan_from) }}
+    {%- if incremental_run %}
+    where
+        ingested_at > {{ timestamp_literal(bounds.ingested_after) }}
+        and ingested_at <= {{ timestamp_literal(bounds.ingested_until) }}
+        and reading_at >= {{ timestamp_literal(bounds.window_from) }}
     {%- endif %}
 
 ),
 
-{% if is_incremental() and ingested_after is not none -%}
--- each meter's first new event, found in the same scan (one read of the validated table)
-with_first_new as (
-
-    select
-        *,
-        min(
-            case
-                when
-                    ingested_at > {{ timestamp_literal(ingested_after) }}
-                    and reading_at >= {{ timestamp_literal(window_from) }}
-                    then reading_at
-            end
-        ) over (partition by meter_id) as first_new_at
-
-    from readings
-
-),
-
-in_scope as (
-
-    select * from with_first_new
-    where reading_at >= timestampadd(second, -{{ context_seconds }}, first_new_at)
-
-),
-
-existing as (
-
-    select
-        meter_id,
-        reading_at,
-        row_hash
-
-    from {{ this }}
-    where
-        reading_date >= {{ utc_date(timestamp_literal(scan_from)) }}
-        and reading_at >= {{ timestamp_literal(scan_from) }}
-
-),
-
-{% else -%}
-in_scope as (
-
-    select * from readings
-
-),
-
-{% endif -%}
 versions as (
 
     select
@@ -106,9 +65,9 @@ versions as (
             partition by meter_id, reading_at
             order by ingested_at desc, batch_id desc, source_offset desc
         ) as version_rank,
-        count(*) over (partition by meter_id, reading_at) as versions_received
+        count(*) over (partition by meter_id, reading_at) as copies_received
 
-    from in_scope
+    from readings
 
 ),
 
@@ -119,6 +78,212 @@ deduplicated as (
 
 ),
 
+{% if incremental_run -%}
+touched_meters as (
+
+    select
+        meter_id,
+        min(reading_at) as first_new_at
+
+    from deduplicated
+    group by meter_id
+
+),
+
+-- key and interval of the loaded rows from one interval before each meter's first new reading
+loaded_near as (
+
+    select /*+ broadcast(touched_meters) */
+        loaded.meter_id,
+        loaded.reading_at,
+        loaded.reading_date,
+        loaded.interval_seconds,
+        loaded.versions_received
+
+    from {{ this }} as loaded
+    inner join touched_meters
+        on
+            loaded.meter_id = touched_meters.meter_id
+            and loaded.reading_at
+            >= timestampadd(second, -{{ context_seconds }}, touched_meters.first_new_at)
+    where
+        loaded.reading_date >= {{ utc_date(timestamp_literal(bounds.scan_from)) }}
+        and loaded.reading_at >= {{ timestamp_literal(bounds.scan_from) }}
+
+),
+
+{% if bounds.outage_from is not none -%}
+-- a meter back after an outage: its newest loaded reading, which had the nominal interval
+back_after_outage as (
+
+    select
+        touched_meters.meter_id,
+        touched_meters.first_new_at
+
+    from touched_meters
+    left anti join loaded_near
+        on touched_meters.meter_id = loaded_near.meter_id
+
+),
+
+loaded_before_outage as (
+
+    select /*+ broadcast(back_after_outage) */
+        loaded.meter_id,
+        loaded.reading_at,
+        loaded.reading_date,
+        loaded.interval_seconds,
+        loaded.versions_received,
+        row_number() over (
+            partition by loaded.meter_id order by loaded.reading_at desc
+        ) as readings_back
+
+    from {{ this }} as loaded
+    inner join back_after_outage
+        on
+            loaded.meter_id = back_after_outage.meter_id
+            and loaded.reading_at < back_after_outage.first_new_at
+    where
+        loaded.reading_date >= {{ utc_date(timestamp_literal(bounds.outage_from)) }}
+        and loaded.reading_at >= {{ timestamp_literal(bounds.outage_from) }}
+
+),
+
+loaded as (
+
+    select * from loaded_near
+    union all
+    select
+        meter_id,
+        reading_at,
+        reading_date,
+        interval_seconds,
+        versions_received
+
+    from loaded_before_outage
+    where readings_back = 1
+
+),
+
+{% else -%}
+loaded as (
+
+    select * from loaded_near
+
+),
+
+{% endif -%}
+-- the new readings among the loaded ones, in each touched meter's order
+sequence as (
+
+    select
+        coalesce(deduplicated.meter_id, loaded.meter_id) as meter_id,
+        coalesce(deduplicated.reading_at, loaded.reading_at) as reading_at,
+        deduplicated.meter_id is not null as is_new,
+        loaded.reading_date as loaded_reading_date,
+        loaded.interval_seconds as loaded_interval_seconds,
+        coalesce(deduplicated.copies_received, 0)
+        + coalesce(loaded.versions_received, 0) as versions_received
+
+    from deduplicated
+    full outer join loaded
+        on
+            deduplicated.meter_id = loaded.meter_id
+            and deduplicated.reading_at = loaded.reading_at
+
+),
+
+sequence_with_next as (
+
+    select
+        *,
+        lead(reading_at) over (partition by meter_id order by reading_at) as next_reading_at
+
+    from sequence
+
+),
+
+sequence_with_interval as (
+
+    select
+        *,
+        {{ capped_interval_seconds('reading_at', 'next_reading_at') }} as interval_seconds
+
+    from sequence_with_next
+
+),
+
+-- loaded rows without a new version whose interval changed
+changed_loaded as (
+
+    select * from sequence_with_interval
+    where not is_new and interval_seconds != loaded_interval_seconds
+
+),
+
+-- their whole rows, read by partition and key: broadcast, so that Spark prunes the partitions
+-- to theirs (none when no loaded row changed)
+refreshed as (
+
+    select /*+ broadcast(changed) */
+        loaded_row.meter_id,
+        loaded_row.reading_at,
+        loaded_row.event_id,
+        loaded_row.real_power_watts,
+        loaded_row.voltage_v,
+        loaded_row.power_factor,
+        loaded_row.reported_energy_kwh,
+        loaded_row.reported_current_a,
+        changed.interval_seconds,
+        loaded_row.versions_received,
+        loaded_row.source_name,
+        loaded_row.source_partition,
+        loaded_row.source_offset,
+        loaded_row.ingested_at,
+        loaded_row.batch_id
+
+    from {{ this }} as loaded_row
+    inner join changed_loaded as changed
+        on
+            loaded_row.reading_date = changed.loaded_reading_date
+            and loaded_row.meter_id = changed.meter_id
+            and loaded_row.reading_at = changed.reading_at
+    where loaded_row.reading_date >= {{ utc_date(timestamp_literal(bounds.read_from)) }}
+
+),
+
+with_interval as (
+
+    select
+        deduplicated.meter_id,
+        deduplicated.reading_at,
+        deduplicated.event_id,
+        deduplicated.real_power_watts,
+        deduplicated.voltage_v,
+        deduplicated.power_factor,
+        deduplicated.reported_energy_kwh,
+        deduplicated.reported_current_a,
+        sequence_with_interval.interval_seconds,
+        sequence_with_interval.versions_received,
+        deduplicated.source_name,
+        deduplicated.source_partition,
+        deduplicated.source_offset,
+        deduplicated.ingested_at,
+        deduplicated.batch_id
+
+    from deduplicated
+    inner join sequence_with_interval
+        on
+            deduplicated.meter_id = sequence_with_interval.meter_id
+            and deduplicated.reading_at = sequence_with_interval.reading_at
+
+    union all
+
+    select * from refreshed
+
+),
+
+{% else -%}
 with_next as (
 
     select
@@ -133,18 +298,14 @@ with_interval as (
 
     select
         *,
-        least(
-            coalesce(
-                (unix_micros(next_reading_at) - unix_micros(reading_at)) / 1e6,
-                {{ nominal }}
-            ),
-            {{ max_gap }}
-        ) as interval_seconds
+        copies_received as versions_received,
+        {{ capped_interval_seconds('reading_at', 'next_reading_at') }} as interval_seconds
 
     from with_next
 
 ),
 
+{% endif -%}
 with_energy as (
 
     select
@@ -191,35 +352,13 @@ hashed as (
 
 ),
 
-{% if is_incremental() and ingested_after is not none -%}
-changed as (
-
-    select hashed.*
-
-    from hashed
-    left join existing
-        on
-            hashed.meter_id = existing.meter_id
-            and hashed.reading_at = existing.reading_at
-    where existing.row_hash is null or existing.row_hash != hashed.row_hash
-
-),
-
-{% else -%}
-changed as (
-
-    select * from hashed
-
-),
-
-{% endif -%}
 final as (
 
     select
         *,
         current_timestamp() as updated_at
 
-    from changed
+    from hashed
 
 )
 
