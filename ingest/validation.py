@@ -46,13 +46,11 @@ from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
 from ingest.config import FieldRule, ValidationConfig
 from ingest.tables import (
-    LINEAGE_FIELDS,
     QUARANTINE_SCHEMA,
     RAW_SCHEMA,
     VALIDATED_SCHEMA,
 )
 
-LINEAGE_COLUMNS = tuple(f.name for f in LINEAGE_FIELDS)
 REASONS = "reasons"
 EXTRA_FIELDS = "extra_fields"
 

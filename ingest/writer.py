@@ -126,7 +126,7 @@ def write_delta(df: DataFrame, path: str, app_id: str, batch_id: int) -> None:
     )
 
 
-def run_concurrently(actions: list[Callable[[], Any]]) -> list[Any]:
+def run_concurrently(session: SparkSession, actions: list[Callable[[], Any]]) -> list[Any]:
     """Run Spark actions side by side; return their results, or raise the first failure.
 
     Each Delta write spends about a second on the driver alone (reading the snapshot,
@@ -137,8 +137,9 @@ def run_concurrently(actions: list[Callable[[], Any]]) -> list[Any]:
     """
     with ThreadPoolExecutor(max_workers=len(actions)) as pool:
         # inheritable_thread_target: each action's JVM thread keeps the batch's local
-        # properties (the streaming query's job group and ids).
-        futures = [pool.submit(inheritable_thread_target(action)) for action in actions]
+        # properties (the streaming query's job group and ids) and the session's tags.
+        inherit = inheritable_thread_target(session)
+        futures = [pool.submit(inherit(action)) for action in actions]
         return [future.result() for future in futures]
 
 
@@ -172,6 +173,7 @@ class DeltaBatchWriter:
             total = checked.count()
             quarantined_reasons = checked.where(F.size(REASONS) > 0).groupBy(REASONS).count()
             per_reasons, *_ = run_concurrently(
+                batch.sparkSession,
                 [
                     quarantined_reasons.collect,
                     *[
@@ -182,7 +184,7 @@ class DeltaBatchWriter:
                             (to_quarantine(checked), self.config.quarantine),
                         )
                     ],
-                ]
+                ],
             )
         finally:
             checked.unpersist()
