@@ -331,7 +331,7 @@ def check(
     duplicate_key = not_json & F.coalesce(
         F.size(F.array_distinct(keys)) < F.size(keys), F.lit(False)
     )
-    object_reasons = [
+    reasons = [
         _tag(F.col(_TOO_LARGE), "too_large"),
         _tag(not_json & ~duplicate_key, "not_json"),
         _tag(duplicate_key, "duplicate_key"),
@@ -351,29 +351,9 @@ def check(
             F.try_variant_get(v, f"$.{name}", "string")
         )
 
-    return _checked(
-        stage,
-        events_columns,
-        config,
-        object_reasons,
-        F.col(_IS_OBJECT),
-        F.when(~certified & has_extras, F.to_json(extras)),
-        text,
-    )
-
-
-def _checked(
-    stage: DataFrame,
-    events_columns: list[str],
-    config: ValidationConfig,
-    object_reasons: list[Column],
-    is_object: Column,
-    extras: Column,
-    text,
-) -> DataFrame:
-    """The field rules on the ``present``/``x`` columns of either path, and the output row."""
+    # The field rules, on the present/x columns of either kind of row.
     derived = []
-    for rule in config.fields:
+    for rule in rules:
         if rule.type == "string" and rule.pattern:
             derived.append(
                 F.col(_col("x", rule.name))
@@ -388,11 +368,10 @@ def _checked(
             )
     stage = stage.select("*", *derived)
 
-    reasons = list(object_reasons)
     typed: dict[str, Column] = {}
-    for rule in config.fields:
+    for rule in rules:
         field_reasons, value = _field_checks(rule, config)
-        reasons.extend(F.when(is_object, r) for r in field_reasons)
+        reasons.extend(F.when(F.col(_IS_OBJECT), r) for r in field_reasons)
         typed[rule.name] = value
     joined = F.concat_ws(",", *reasons)  # reason codes hold no comma
     stage = stage.select(
@@ -406,7 +385,7 @@ def _checked(
         *events_columns,
         REASONS,
         *[value.alias(name) for name, value in typed.items()],
-        F.when(valid, extras).cast("string").alias(EXTRA_FIELDS),
+        F.when(valid & ~certified & has_extras, F.to_json(extras)).alias(EXTRA_FIELDS),
         F.when(~valid, text(config.meter_id_field)).alias(_Q_METER_ID),
         F.when(~valid, text(config.timestamp_field)).alias(_Q_EVENT_TIMESTAMP),
     )

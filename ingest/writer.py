@@ -41,13 +41,7 @@ from pyspark.util import inheritable_thread_target
 
 from ingest.config import IngestConfig, ValidationConfig
 from ingest.tables import QUARANTINE_SCHEMA, RAW_SCHEMA, VALIDATED_SCHEMA
-from ingest.validation import (
-    REASONS,
-    check,
-    to_quarantine,
-    to_raw,
-    to_validated,
-)
+from ingest.validation import REASONS, check, to_quarantine, to_raw, to_validated
 
 log = logging.getLogger(__name__)
 

@@ -57,8 +57,8 @@ def spark_conf(
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={lake.root}",
         # Delta: small local tables do not need 50 partitions of checkpoint work per commit.
         "spark.databricks.delta.snapshotPartitions": "2",
-        # The ingest validation filters wide projections of derived columns; inferring
-        # constraints through them made planning one micro-batch take seconds to minutes.
+        # For every local session, dbt's too (its benchmarks were measured so): see
+        # ingest.job.INGEST_SQL_CONF, which also sets it on any session the ingest runs on.
         "spark.sql.constraintPropagation.enabled": "false",
     }
 
