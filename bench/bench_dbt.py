@@ -6,9 +6,9 @@
 Writes a validated Delta table directly (the ingest job's contract, ingest/tables.py) in a
 fresh lake, runs `dbt seed`, then times `dbt run --full-refresh` (the baseline), appends the
 next 1% of readings for every meter (a later ingest batch) and times `dbt run` (incremental).
-Prints both, the time of each model and hook in both runs (the rest is dbt's own start), and
-their ratio; the goal is incremental <= 0.15x the full refresh. Data tests are not timed: they
-scan whole tables in both runs.
+Prints both, the time of each model and hook in both runs, and their ratio; the goal is
+incremental <= 0.15x the full refresh. Data tests are not timed: they scan whole tables in
+both runs.
 """
 
 from __future__ import annotations
@@ -85,11 +85,12 @@ def timed_run(
 
 
 def print_nodes(title: str, elapsed: float, nodes: list[tuple[str, float]]) -> None:
-    """Per-node times, and the rest (dbt's start, parsing, the cache) as `dbt overhead`."""
+    """Per-node times. Independent models run side by side (the profile's threads), so the
+    node times can add up to more than the run's wall time."""
     print(f"{title}: {elapsed:.1f} s")
     for name, seconds in nodes:
         print(f"  {name:<40} {seconds:7.1f} s")
-    print(f"  {'dbt overhead':<40} {elapsed - sum(s for _, s in nodes):7.1f} s")
+    print(f"  {'(sum of the node times)':<40} {sum(s for _, s in nodes):7.1f} s")
 
 
 def main() -> int:

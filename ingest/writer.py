@@ -37,6 +37,7 @@ from typing import Any
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 from pyspark.util import inheritable_thread_target
 
 from ingest.config import IngestConfig, ValidationConfig
@@ -63,18 +64,24 @@ def _stats_columns(columns: tuple[str, ...]) -> dict[str, str]:
 
 
 def ensure_tables(spark: SparkSession, config: IngestConfig) -> None:
-    """Create the three Delta tables at their paths if they do not exist yet."""
+    """Create the three Delta tables at their paths if they do not exist yet.
+
+    Side by side: each creation is one Delta commit, mostly driver-side work.
+    """
     from delta.tables import DeltaTable
 
-    for path, schema, properties in (
-        (config.raw, RAW_SCHEMA, {"delta.appendOnly": "true", **_stats_columns(RAW_STATS)}),
-        (config.validated, VALIDATED_SCHEMA, _stats_columns(VALIDATED_STATS)),
-        (config.quarantine, QUARANTINE_SCHEMA, _stats_columns(QUARANTINE_STATS)),
-    ):
+    def create(path: str, schema: StructType, properties: dict[str, str]) -> None:
         builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
         for key, value in properties.items():
             builder = builder.property(key, value)
         builder.execute()
+
+    tables = (
+        (config.raw, RAW_SCHEMA, {"delta.appendOnly": "true", **_stats_columns(RAW_STATS)}),
+        (config.validated, VALIDATED_SCHEMA, _stats_columns(VALIDATED_STATS)),
+        (config.quarantine, QUARANTINE_SCHEMA, _stats_columns(QUARANTINE_STATS)),
+    )
+    run_concurrently(spark, [partial(create, *table) for table in tables])
 
 
 @dataclass
@@ -130,10 +137,11 @@ def run_concurrently(session: SparkSession, actions: list[Callable[[], Any]]) ->
     and all actions have ended before this returns or raises.
     """
     with ThreadPoolExecutor(max_workers=len(actions)) as pool:
-        # inheritable_thread_target: each action's JVM thread keeps the batch's local
-        # properties (the streaming query's job group and ids) and the session's tags.
-        inherit = inheritable_thread_target(session)
-        futures = [pool.submit(inherit(action)) for action in actions]
+        # inheritable_thread_target: each action's JVM thread gets the batch's local properties
+        # (the streaming query's job group and ids) and the session's tags. One wrapper per
+        # action: a wrapper hands every thread it runs the same properties object, and Spark
+        # writes per-query entries (the SQL execution id) into it while a query runs.
+        futures = [pool.submit(inheritable_thread_target(session)(action)) for action in actions]
         return [future.result() for future in futures]
 
 
@@ -162,32 +170,34 @@ class DeltaBatchWriter:
         # Parse and validate once; the three writes read the cached result.
         checked = check(events, self.validation).persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            # The count fills the cache. Then, side by side: the three writes, and the tally of
-            # reasons (it reads only the quarantined rows).
-            total = checked.count()
-            quarantined_reasons = checked.where(F.size(REASONS) > 0).groupBy(REASONS).count()
-            per_reasons, *_ = run_concurrently(
+            # One pass fills the cache and tallies it: rows per set of reasons (valid rows have
+            # none). Then the three writes run side by side.
+            tally = (
+                checked.groupBy(F.when(F.size(REASONS) > 0, F.col(REASONS)).alias(REASONS))
+                .count()
+                .collect()
+            )
+            run_concurrently(
                 batch.sparkSession,
                 [
-                    quarantined_reasons.collect,
-                    *[
-                        partial(write_delta, df, path, app_id, batch_id)
-                        for df, path in (
-                            (to_raw(checked), self.config.raw),
-                            (to_validated(checked), self.config.validated),
-                            (to_quarantine(checked), self.config.quarantine),
-                        )
-                    ],
+                    partial(write_delta, df, path, app_id, batch_id)
+                    for df, path in (
+                        (to_raw(checked), self.config.raw),
+                        (to_validated(checked), self.config.validated),
+                        (to_quarantine(checked), self.config.quarantine),
+                    )
                 ],
             )
         finally:
             checked.unpersist()
         reasons: Counter[str] = Counter()
-        quarantined = 0
-        for row in per_reasons:
-            quarantined += row["count"]
-            for reason in row[REASONS]:
-                reasons[reason] += row["count"]
+        total = quarantined = 0
+        for row in tally:
+            total += row["count"]
+            if row[REASONS] is not None:
+                quarantined += row["count"]
+                for reason in row[REASONS]:
+                    reasons[reason] += row["count"]
         stats = BatchStats(batch_id, total, total - quarantined, quarantined, dict(reasons))
         self.stats.add(stats)
         log.info(

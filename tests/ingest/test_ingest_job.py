@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from ingest.config import IngestConfig
 from ingest.job import run_ingest, table_counts
 from ingest.tables import QUARANTINE_SCHEMA, RAW_SCHEMA, VALIDATED_SCHEMA
-from ingest.writer import QUARANTINE_STATS, RAW_STATS, VALIDATED_STATS
+from ingest.writer import QUARANTINE_STATS, RAW_STATS, VALIDATED_STATS, run_concurrently
 
 
 def read(spark, path: str):
@@ -137,3 +137,25 @@ def test_empty_landing_creates_empty_tables(spark, lake, trigger) -> None:
     assert (counts.raw, counts.validated, counts.quarantined) == (0, 0, 0)
     # dbt can register the tables before the first event arrives.
     assert read(spark, lake.validated).schema.simpleString() == VALIDATED_SCHEMA.simpleString()
+
+
+def test_side_by_side_actions_keep_their_own_local_properties(spark) -> None:
+    """Each action of run_concurrently inherits the caller's local properties and may set its
+    own without touching the others' (Spark sets per-query properties while a query runs)."""
+    context = spark.sparkContext
+    context.setLocalProperty("smartgrid.test.inherited", "batch")
+    both_set = threading.Barrier(2, timeout=60)
+
+    def action(name: str) -> tuple[str | None, str | None]:
+        context.setLocalProperty("smartgrid.test.own", name)
+        both_set.wait()  # both threads have set theirs before either reads
+        return (
+            context.getLocalProperty("smartgrid.test.inherited"),
+            context.getLocalProperty("smartgrid.test.own"),
+        )
+
+    try:
+        results = run_concurrently(spark, [lambda: action("a"), lambda: action("b")])
+    finally:
+        context.setLocalProperty("smartgrid.test.inherited", None)
+    assert results == [("batch", "a"), ("batch", "b")]
