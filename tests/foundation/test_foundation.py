@@ -95,7 +95,9 @@ def _rendered_local_profile(lake: str) -> dict[str, str]:
         # Unset credentials of the other target render empty; only the local output is checked.
         return env.get(name, os.environ.get(name, default)) or ""
 
-    rendered = jinja2.Template(text).render(env_var=env_var)
+    environment = jinja2.Environment()
+    environment.filters["as_number"] = int  # dbt's filter: the rendered value as a number
+    rendered = environment.from_string(text).render(env_var=env_var)
     return yaml.safe_load(rendered)["smartgrid"]["outputs"]["local"]
 
 
@@ -107,6 +109,8 @@ def test_dbt_profile_mirrors_the_spark_module(monkeypatch: pytest.MonkeyPatch) -
         "SMARTGRID_DRIVER_MEMORY",
     ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("SMARTGRID_DBT_THREADS", raising=False)
     profile = _rendered_local_profile("/data/lake")
     assert profile["method"] == "session"
+    assert profile["threads"] == "4"
     assert profile["server_side_parameters"] == spark_conf(Lake("/data/lake"))
