@@ -18,7 +18,7 @@ BENCHMARKS = (
     ("bench_eventhubs_sink.py", [], ["--events", "20000"]),
     ("bench_ingest.py", [], ["--events", "200000", "--files", "8"]),
     ("bench_kafka.py", [], ["--events", "50000"]),
-    ("bench_dbt.py", [], ["--meters", "100", "--days", "2"]),
+    ("bench_dbt.py", ["--repeat", "1"], ["--meters", "100", "--days", "2"]),
 )
 
 
