@@ -23,6 +23,7 @@ import shutil
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,7 @@ from smartgrid.lake import Lake  # noqa: E402
 
 GOAL = 0.15
 START_EPOCH = 1_735_689_600  # 2025-01-01T00:00:00Z
+INGEST_START = datetime(2025, 2, 1)  # the full history's ingest time; batch k comes k hours later
 
 
 def write_readings(
@@ -131,35 +133,31 @@ def main() -> int:
             first=0,
             count=per_meter,
             interval=options.interval_seconds,
-            ingest_time="2025-02-01 00:00:00",
+            ingest_time=str(INGEST_START),
             batch_id=0,
         )
         timed_run(lake, spark, ["seed"], dbt_vars)
         full, full_nodes = timed_run(lake, spark, ["run", "--full-refresh"], dbt_vars)
-        added = write_readings(
-            spark,
-            lake,
-            meters=options.meters,
-            first=per_meter,
-            count=new_per_meter,
-            interval=options.interval_seconds,
-            ingest_time="2025-02-01 01:00:00",
-            batch_id=1,
-        )
-        incremental, incremental_nodes = timed_run(lake, spark, ["run"], dbt_vars)
-        no_new_data, no_new_data_nodes = timed_run(lake, spark, ["run"], dbt_vars)
-        repeats = []
-        for index in range(options.repeat):
-            added += write_readings(
+
+        def add_batch(batch_id: int) -> int:
+            """The next new_per_meter readings of every meter, ingested batch_id hours later."""
+            return write_readings(
                 spark,
                 lake,
                 meters=options.meters,
-                first=per_meter + (index + 1) * new_per_meter,
+                first=per_meter + (batch_id - 1) * new_per_meter,
                 count=new_per_meter,
                 interval=options.interval_seconds,
-                ingest_time=f"2025-02-{2 + index // 24:02d} {index % 24:02d}:00:00",
-                batch_id=index + 2,
+                ingest_time=str(INGEST_START + timedelta(hours=batch_id)),
+                batch_id=batch_id,
             )
+
+        added = add_batch(1)
+        incremental, incremental_nodes = timed_run(lake, spark, ["run"], dbt_vars)
+        no_new_data, no_new_data_nodes = timed_run(lake, spark, ["run"], dbt_vars)
+        repeats = []
+        for batch_id in range(2, options.repeat + 2):
+            added += add_batch(batch_id)
             repeats.append(timed_run(lake, spark, ["run"], dbt_vars)[0])
         clean_rows = spark.table("smartgrid.int_meter_readings__clean").count()
         curated_rows = spark.table("smartgrid.fct_meter_readings").count()

@@ -107,9 +107,9 @@ def test_dbt_profile_mirrors_the_spark_module(monkeypatch: pytest.MonkeyPatch) -
         "SMARTGRID_SPARK_MASTER",
         "SMARTGRID_SHUFFLE_PARTITIONS",
         "SMARTGRID_DRIVER_MEMORY",
+        "SMARTGRID_DBT_THREADS",
     ):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("SMARTGRID_DBT_THREADS", raising=False)
     profile = _rendered_local_profile("/data/lake")
     assert profile["method"] == "session"
     assert profile["threads"] == "4"
