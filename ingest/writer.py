@@ -35,6 +35,7 @@ from functools import partial
 from typing import Any
 
 from pyspark import StorageLevel
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
@@ -63,10 +64,38 @@ def _stats_columns(columns: tuple[str, ...]) -> dict[str, str]:
     return {"delta.dataSkippingStatsColumns": ",".join(columns)}
 
 
+def clear_uncommitted_log(spark: SparkSession, path: str) -> bool:
+    """Remove ``<path>/_delta_log`` if it holds no commit; return whether it did.
+
+    A process killed while creating a table can leave its ``_delta_log`` directory behind
+    with no version in it (Delta makes the directory first, then renames the first commit into
+    it). Delta then takes the location for a table, yet cannot read one: creating the table
+    again fails with DELTA_TABLE_NOT_FOUND, on every restart. With no commit, nothing was
+    ever written to the table, so removing the directory loses nothing. Only a log of hidden
+    files (Delta's temporary ones) and empty directories counts as holding no commit; anything
+    else is left for a person to look at.
+    """
+    jvm = spark.sparkContext._jvm
+    log_dir = jvm.org.apache.hadoop.fs.Path(path, "_delta_log")
+    fs = log_dir.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if not fs.exists(log_dir):
+        return False
+    for status in fs.listStatus(log_dir):
+        if status.isDirectory():
+            if len(fs.listStatus(status.getPath())) > 0:
+                return False
+        elif not status.getPath().getName().startswith("."):
+            return False
+    fs.delete(log_dir, True)
+    log.warning("removed the uncommitted Delta log of an interrupted table creation at %s", path)
+    return True
+
+
 def ensure_tables(spark: SparkSession, config: IngestConfig) -> None:
     """Create the three Delta tables at their paths if they do not exist yet.
 
-    Side by side: each creation is one Delta commit, mostly driver-side work.
+    Side by side: each creation is one Delta commit, mostly driver-side work. A creation that
+    an earlier run was killed in the middle of is started again (``clear_uncommitted_log``).
     """
     from delta.tables import DeltaTable
 
@@ -74,7 +103,14 @@ def ensure_tables(spark: SparkSession, config: IngestConfig) -> None:
         builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
         for key, value in properties.items():
             builder = builder.property(key, value)
-        builder.execute()
+        try:
+            builder.execute()
+        except AnalysisException as error:
+            if error.getCondition() != "DELTA_TABLE_NOT_FOUND" or not clear_uncommitted_log(
+                spark, path
+            ):
+                raise
+            builder.execute()
 
     tables = (
         (config.raw, RAW_SCHEMA, {"delta.appendOnly": "true", **_stats_columns(RAW_STATS)}),

@@ -14,7 +14,13 @@ from pyspark.sql import functions as F
 from ingest.config import IngestConfig
 from ingest.job import run_ingest, table_counts
 from ingest.tables import QUARANTINE_SCHEMA, RAW_SCHEMA, VALIDATED_SCHEMA
-from ingest.writer import QUARANTINE_STATS, RAW_STATS, VALIDATED_STATS, run_concurrently
+from ingest.writer import (
+    QUARANTINE_STATS,
+    RAW_STATS,
+    VALIDATED_STATS,
+    clear_uncommitted_log,
+    run_concurrently,
+)
 
 
 def read(spark, path: str):
@@ -137,6 +143,47 @@ def test_empty_landing_creates_empty_tables(spark, lake, trigger) -> None:
     assert (counts.raw, counts.validated, counts.quarantined) == (0, 0, 0)
     # dbt can register the tables before the first event arrives.
     assert read(spark, lake.validated).schema.simpleString() == VALIDATED_SCHEMA.simpleString()
+
+
+def _interrupted_creation(table: Path) -> None:
+    """What a process killed while Delta created ``table`` leaves: the log directory with
+    Delta's hidden temporary first commit and an empty staging directory, no version."""
+    log_dir = table / "_delta_log"
+    (log_dir / "_staged_commits").mkdir(parents=True)
+    (log_dir / ".00000000000000000000.json.0c1d.tmp").write_text("{}")
+
+
+def test_a_table_creation_killed_before_its_first_commit_is_started_again(spark, lake) -> None:
+    _interrupted_creation(Path(lake.quarantine))
+    write_landing_file(Path(lake.landing), "a.jsonl", [body(make_event(1)), "garbage"])
+
+    summary = run_ingest(IngestConfig(lake=lake), spark=spark)
+
+    assert (summary.raw, summary.validated, summary.quarantined) == (2, 1, 1)
+    assert read(spark, lake.quarantine).schema.simpleString() == QUARANTINE_SCHEMA.simpleString()
+    assert _delta_versions(lake.quarantine) == 2  # created, then the batch's append
+
+
+def test_a_delta_log_with_a_commit_or_unknown_files_is_left_alone(spark, lake, tmp_path) -> None:
+    run_ingest(IngestConfig(lake=lake), spark=spark)  # creates the three tables, empty
+    assert not clear_uncommitted_log(spark, lake.raw)
+    assert _delta_versions(lake.raw) == 1
+
+    unknown_file = tmp_path / "unknown_file"
+    _interrupted_creation(unknown_file)
+    (unknown_file / "_delta_log" / "notes.txt").write_text("someone's\n")
+    staged_commit = tmp_path / "staged_commit"
+    _interrupted_creation(staged_commit)
+    (staged_commit / "_delta_log" / "_staged_commits" / "00000000000000000000.uuid.json").touch()
+    for table in (unknown_file, staged_commit):
+        assert not clear_uncommitted_log(spark, str(table))
+        assert (table / "_delta_log").is_dir()
+
+    interrupted = tmp_path / "interrupted"
+    _interrupted_creation(interrupted)
+    assert clear_uncommitted_log(spark, str(interrupted))
+    assert not (interrupted / "_delta_log").exists()
+    assert not clear_uncommitted_log(spark, str(tmp_path / "nothing_here"))
 
 
 def test_side_by_side_actions_keep_their_own_local_properties(spark) -> None:
