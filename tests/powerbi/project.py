@@ -84,8 +84,10 @@ def build_lake(
         stderr=io.StringIO(),
     )
     run_ingest(IngestConfig(lake=lake), spark=spark)
-    # Models only: the dbt data tests are tests/dbt's business.
-    dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, full_refresh=True, command="run")
+    # Seeds, then the models: the lake stands on its own whatever ran before in the session;
+    # dbt's data tests are tests/dbt's business (and would double this fixture's time).
+    for command in ("seed", "run"):
+        dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, full_refresh=True, command=command)
     return lake, dbt_runner.export_csv(lake, spark=spark)
 
 

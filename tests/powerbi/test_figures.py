@@ -202,11 +202,20 @@ def built(spark, tmp_path_factory, kit):
         seed=16,
         dbt_vars={"nominal_interval_seconds": 1800, "max_gap_seconds": 3600},
     )
-    return read_csv(csv_path), dashboard(spark, lake, kit.TOP_N)
+    with csv_path.open(newline="", encoding="utf-8") as handle:
+        header = tuple(next(csv.reader(handle)))
+    return read_csv(csv_path), dashboard(spark, lake, kit.TOP_N), header
+
+
+def test_exported_header_is_the_models_columns(built, model) -> None:
+    """The CSV the pipeline really wrote has the model's data columns, in order."""
+    *_, header = built
+    data_columns = [c.name for c in model.tables[FACT].columns.values() if not c.calculated]
+    assert header == tuple(data_columns)
 
 
 def test_the_lake_exercises_every_figure(built, kit) -> None:
-    rows, data = built
+    rows, data, _ = built
     assert len({r.meter_id for r in rows}) > kit.TOP_N
     assert len({r.local_date for r in rows}) > 7
     assert 0 < sum(r.anomaly_flag == "Anomaly" for r in rows) < len(rows)
@@ -214,7 +223,7 @@ def test_the_lake_exercises_every_figure(built, kit) -> None:
 
 
 def test_kpi_cards_match_the_dashboard(built, kit, visuals) -> None:
-    rows, data = built
+    rows, data, _ = built
     k = data.kpis
     dashboard_value = {
         "Average Watts": k.avg_watts,
@@ -239,7 +248,7 @@ def test_kpi_cards_match_the_dashboard(built, kit, visuals) -> None:
 
 def test_global_watts_trend_matches_the_dashboard(built) -> None:
     """Average Watts per bucket_start (the line chart's axis) == fct_fleet_power_trend."""
-    rows, data = built
+    rows, data, _ = built
     power_bi = {
         bucket: measure("Average Watts", bucket_rows)
         for bucket, bucket_rows in by(rows, lambda r: measure("bucket_start", r.timestamp)).items()
@@ -258,7 +267,7 @@ def top_meters(rows, by_measure: str, count: int) -> list[tuple[str, list[Readin
 
 
 def test_meter_energy_by_daypart_matches_the_dashboard(built, kit) -> None:
-    rows, data = built
+    rows, data, _ = built
     power_bi = [
         (
             meter,
@@ -277,7 +286,7 @@ def test_meter_energy_by_daypart_matches_the_dashboard(built, kit) -> None:
 
 
 def test_daily_kwh_per_meter_matches_the_dashboard(built, kit) -> None:
-    rows, data = built
+    rows, data, _ = built
     power_bi = [
         (meter, measure("Average Daily kWh", meter_rows))
         for meter, meter_rows in top_meters(rows, "Average Daily kWh", kit.TOP_N)
@@ -290,7 +299,7 @@ def test_daily_kwh_per_meter_matches_the_dashboard(built, kit) -> None:
 
 
 def test_target_daily_kwh_gauge_matches_the_dashboard(built) -> None:
-    rows, data = built
+    rows, data, _ = built
     t = data.target
     assert measure("Average Daily kWh", rows) == pytest.approx(t.avg_daily_kwh, **APPROX)
     assert measure("Min Daily kWh", rows) == pytest.approx(t.min_daily_kwh, **APPROX)
