@@ -1,14 +1,17 @@
-"""The Databricks task entry point (ingest/databricks_entry.py, deploy/databricks_task.py).
+"""The Databricks task entry points (deploy/tasks.py, run from the project's wheel).
 
 Databricks itself (dbutils.secrets, dbutils.fs, the cluster's SparkSession) cannot be reached
 here: the secret scope is a small fake with ``get(scope, key)``, and ``dbutils.fs`` a fake over
-a local directory with the same ``ls``/``mv``/``rm`` behaviour. No test starts Spark.
+a local directory with the same ``ls``/``mv``/``rm`` behaviour. No test starts Spark. The wheel
+is built with the bundle's own build command and installed, without dependencies, into an
+empty virtual environment, as a cluster's runtime would hold it beside its own PySpark.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +19,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from ingest.databricks_entry import (
+from deploy.tasks import (
+    EVENTHUB_CONNECTION_STR_ENV,
     ingest_configuration,
     job_environment,
     main,
@@ -218,13 +222,125 @@ def test_publish_refuses_an_ambiguous_staging_directory(tmp_path: Path) -> None:
     assert not (curated / "smart_grid_curated.csv").exists()
 
 
-def test_task_script_runs_from_any_directory(tmp_path: Path) -> None:
-    """deploy/databricks_task.py as Databricks runs it: a file path, another working directory."""
+def test_the_connection_string_variable_is_the_ingest_sources_own() -> None:
+    from ingest.sources import EVENTHUB_CONNECTION_STR_ENV as ingest_name
+
+    assert ingest_name == EVENTHUB_CONNECTION_STR_ENV
+
+
+def test_a_volume_lake_is_refused_in_one_line(tmp_path: Path, capsys) -> None:
+    code = main(["publish-export", "--lake", "/Volumes/main/smartgrid/lake"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error: --lake /Volumes/main/smartgrid/lake")
+    assert "external location" in err
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel, built by the bundle's artifact command from a copy of the project files."""
+    import shlex
+
+    import yaml
+
+    build = yaml.safe_load((ROOT / "databricks.yml").read_text())["artifacts"]["smartgrid_wheel"]
+    source = tmp_path_factory.mktemp("wheel-source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for package in ("smartgrid", "producer", "ingest", "deploy"):
+        shutil.copytree(
+            ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    command = shlex.split(build["build"])
+    assert command[:3] == ["python3", "-m", "pip"]
+    # The same pip command, without build isolation: setuptools is already here (CI is offline
+    # from nothing, but a build environment would fetch setuptools again for each run).
+    proc = subprocess.run(
+        [sys.executable, *command[1:], "--no-build-isolation"],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    (built,) = (source / "dist").glob("*.whl")
+    return built
+
+
+def test_the_wheel_holds_the_code_and_a_lean_core(wheel: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = next(
+            archive.read(n).decode() for n in names if n.endswith(".dist-info/METADATA")
+        )
+        entry_points = next(
+            archive.read(n).decode() for n in names if n.endswith(".dist-info/entry_points.txt")
+        )
+    for package in ("smartgrid", "producer", "ingest", "deploy"):
+        assert f"{package}/__init__.py" in names, package
+    assert "smartgrid/event.schema.json" in names
+    assert "smartgrid-ingest-task = deploy.tasks:ingest_entry" in entry_points
+    assert "smartgrid-publish-task = deploy.tasks:publish_entry" in entry_points
+    requires = [
+        line.split(":", 1)[1].strip()
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:")
+    ]
+    core = [r for r in requires if "extra ==" not in r]
+    heavy = ("pyspark", "delta-spark", "dbt-", "azure-", "confluent-kafka")
+    assert core and not [r for r in core if r.startswith(heavy)], core
+    extras = {r.split("extra ==")[1].strip().strip("'\"") for r in requires if "extra ==" in r}
+    assert {"local", "azure", "kafka", "dev"} <= extras
+    assert any(r.startswith("pyspark") and "local" in r for r in requires)
+
+
+def test_the_wheels_publish_task_runs_where_only_the_wheel_is_installed(
+    wheel: Path, tmp_path: Path
+) -> None:
+    """An empty virtual environment, the wheel installed without dependencies: the console
+    script a python_wheel_task calls runs the publish task, from any directory, with neither
+    PySpark nor dbt importable."""
+    import venv
+
+    environment = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(environment)
+    python = environment / "bin" / "python"
+    install = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert install.returncode == 0, install.stderr
+    probe = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import importlib.util as u; print(u.find_spec('pyspark'), u.find_spec('dbt'))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert probe.stdout.split() == ["None", "None"], probe.stdout + probe.stderr
     lake = tmp_path / "lake"
     _stage(lake / "curated", "h\n1\n")
-    script = ROOT / "deploy" / "databricks_task.py"
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    run = [sys.executable, str(script), "publish-export", "--lake", str(lake)]
+    script = environment / "bin" / "smartgrid-publish-task"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    run = [str(script), "--lake", str(lake)]
     ok = subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert (lake / "curated" / "smart_grid_curated.csv").read_text() == "h\n1\n"

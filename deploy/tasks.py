@@ -1,13 +1,16 @@
 """Entry points of the Databricks job tasks (resources/*.yml), thin layers over the local code.
 
-Two task commands, run by ``deploy/databricks_task.py`` (a ``spark_python_task``):
+The bundle builds this project's wheel (databricks.yml, ``artifacts``) and the jobs run its
+console scripts as ``python_wheel_task`` entry points:
 
-- ``ingest [smartgrid ingest options]``: exactly the options of ``smartgrid ingest``, plus where
-  the Event Hubs connection string comes from. The job runs the same ``run_ingest`` as a laptop
-  does; only configuration differs (an abfss:// ``--lake``, ``--source kafka``).
-- ``publish-export --lake URI``: renames the CSV that ``dbt run-operation export_csv`` staged
-  under ``<lake>/curated`` over ``smart_grid_curated.csv`` (the local build does this with
-  ``os.replace``; cloud storage needs ``dbutils.fs``).
+- ``smartgrid-ingest-task [smartgrid ingest options]`` (resources/ingest_job.yml): exactly the
+  options of ``smartgrid ingest``, plus where the Event Hubs connection string comes from. The
+  job runs the same ``run_ingest`` as a laptop does; only configuration differs (an abfss://
+  ``--lake``, ``--source kafka``).
+- ``smartgrid-publish-task --lake URI`` (resources/dbt_job.yml): renames the CSV that
+  ``dbt run-operation export_csv`` staged under ``<lake>/curated`` over
+  ``smart_grid_curated.csv`` (the local build does this with ``os.replace``; cloud storage
+  needs ``dbutils.fs``).
 
 Secrets: ``EVENTHUB_CONNECTION_STR`` from the task's environment wins (a cluster env var set to
 ``{{secrets/<scope>/<key>}}`` is resolved by Databricks); otherwise, with ``--secret-scope``,
@@ -15,7 +18,10 @@ it is read with ``dbutils.secrets.get``. Either way it goes into a private mappi
 ``config_from_args``, never into ``os.environ``, a log line or an error message.
 
 On Databricks the job reuses the cluster's SparkSession (its Delta, Kafka and storage
-credentials); ``build_ingest_spark`` would try to configure a local one.
+credentials); ``build_ingest_spark`` would try to configure a local one. The runtime brings
+PySpark and Delta, so the wheel declares neither (pyproject.toml: they are the ``local``
+extra); ``ingest.sources`` (which imports PySpark) is imported only where a task needs it, so
+the publish task runs without PySpark.
 """
 
 from __future__ import annotations
@@ -29,10 +35,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from ingest import cli as ingest_cli
-from ingest.sources import EVENTHUB_CONNECTION_STR_ENV, on_databricks
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
 
+# Equal to ingest.sources.EVENTHUB_CONNECTION_STR_ENV (a test keeps them equal); repeated so
+# that importing this module does not import PySpark.
+EVENTHUB_CONNECTION_STR_ENV = "EVENTHUB_CONNECTION_STR"
 DEFAULT_SECRET_KEY = "eventhub-listen-connection-string"
 SECRET_SCOPE_ENV = "SMARTGRID_SECRET_SCOPE"
 SECRET_KEY_ENV = "SMARTGRID_EVENTHUB_SECRET_KEY"
@@ -110,6 +118,18 @@ def job_environment(
     return resolved
 
 
+def refuse_volume_lake(lake: str | None) -> None:
+    """A Unity Catalog volume cannot be the lake root: dbt registers the lake's Delta folders as
+    external tables, and Unity Catalog defines no table on files in a volume. One line naming
+    the fix; the same rule as macros/lake.sql on the Databricks target."""
+    if lake and lake.removeprefix("dbfs:").startswith("/Volumes/"):
+        raise SmartgridError(
+            f"--lake {lake} is a Unity Catalog volume, and tables cannot be defined on files in a "
+            "volume: use a path of an external location (abfss://<container>@<account>.dfs."
+            "core.windows.net/<prefix>), see docs/deploy-azure.md"
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # Parsing: the ingest subcommand's own options, plus the secret location
 # --------------------------------------------------------------------------------------------
@@ -117,7 +137,7 @@ def job_environment(
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="databricks_task",
+        prog="smartgrid-task",
         description="Databricks job tasks of the smart-grid pipeline.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -162,6 +182,7 @@ def ingest_configuration(
 
 
 def _ingest_configuration(args: argparse.Namespace, env: Mapping[str, str], secrets):
+    refuse_volume_lake(args.lake)
     resolved = job_environment(
         env, secret_scope=args.secret_scope, secret_key=args.secret_key, secrets=secrets
     )
@@ -190,6 +211,8 @@ def run_ingest_task(args: argparse.Namespace) -> int:
 
 
 def _databricks_spark():
+    from ingest.sources import on_databricks
+
     if not on_databricks():
         return None
     from pyspark.sql import SparkSession
@@ -247,6 +270,7 @@ def publish_staged_exports(directory: str, fs: FileSystem) -> list[str]:
 
 
 def run_publish_task(args: argparse.Namespace) -> int:
+    refuse_volume_lake(args.lake)
     lake = Lake.resolve(args.lake)
     directory = args.directory or lake.curated
     if lake.is_local and "://" not in directory:
@@ -279,3 +303,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = err.exit_code
     sys.stdout.flush()
     return code
+
+
+def _run_entry_point(command: str) -> None:
+    """A console script of the wheel, as a ``python_wheel_task`` calls it (parameters in argv)."""
+    code = main([command, *sys.argv[1:]])
+    if code:  # a zero exit is left implicit: some runners treat any SystemExit as a failure
+        sys.exit(code)
+
+
+def ingest_entry() -> None:
+    """``smartgrid-ingest-task``: the ingest job's task (resources/ingest_job.yml)."""
+    _run_entry_point("ingest")
+
+
+def publish_entry() -> None:
+    """``smartgrid-publish-task``: the dbt job's publish_csv task (resources/dbt_job.yml)."""
+    _run_entry_point("publish-export")
