@@ -1,6 +1,7 @@
 {#
   on-run-start: register the ingest job's Delta tables (written by path, no metastore) and the
-  meter registry CSV as tables in `var('lake_schema')`, so sources resolve by name.
+  meter registry CSV as tables in the lake schema (macros/lake.sql: var `lake_schema`, else
+  `<target schema>_lake`), so sources resolve by name.
 
   - A table already registered at the current lake's location is left as it is (one listing of
     the schema finds them all); any other is dropped and re-created (metadata only: they are
@@ -12,6 +13,11 @@
   - adapter.dispatch: on Databricks the same statements register Unity Catalog external tables
     over abfss:// locations (catalog = target.database); set var register_lake_tables=false when
     the tables are managed elsewhere.
+  - Ownership (docs/deploy-azure.md): the principal running dbt creates, so owns, the registered
+    tables. Once a path is a table's location, Unity Catalog governs writes to it by that table's
+    privileges: the ingest job writes by path and needs MODIFY on raw, validated and quarantine.
+    The bundle runs both jobs as one principal, the owner. Where the ingest runs as another
+    principal, set var `lake_writer` to it: each run grants it SELECT and MODIFY on the three.
 #}
 
 {% macro lake_contract_columns() %}
@@ -38,11 +44,13 @@
 {% endmacro %}
 
 {% macro register_lake_sources() %}
+  {# The first hook: a lake root Databricks cannot use is refused before anything is written. #}
+  {% do lake_root() %}
   {{ return(adapter.dispatch('register_lake_sources', 'smartgrid')()) }}
 {% endmacro %}
 
 {% macro lake_relation(identifier, database=none) %}
-  {{ return(api.Relation.create(database=database, schema=var('lake_schema'), identifier=identifier)) }}
+  {{ return(api.Relation.create(database=database, schema=lake_schema(), identifier=identifier)) }}
 {% endmacro %}
 
 {% macro default__register_lake_sources() %}
@@ -58,7 +66,7 @@
   {% if not execute or not var('register_lake_tables', true) %}
     {{ return('') }}
   {% endif %}
-  {% set schema_relation = api.Relation.create(database=database, schema=var('lake_schema')) %}
+  {% set schema_relation = api.Relation.create(database=database, schema=lake_schema()) %}
   {% do run_query('create schema if not exists ' ~ schema_relation) %}
   {% for name, columns in lake_contract_columns().items() %}
     {% set location = lake_path(name) %}
@@ -76,6 +84,7 @@
         {% do run_query("create table " ~ relation ~ " (" ~ ddl | join(', ') ~ ") using delta location '" ~ location ~ "'") %}
       {% endif %}
     {% endif %}
+    {% do grant_lake_writer(relation) %}
   {% endfor %}
   {# The registry is optional: a CSV table over the reference directory reads no rows when
      meters.csv is absent (replayed data), and `refresh` picks up a file written since. #}
@@ -90,6 +99,14 @@
   {% endif %}
   {% do run_query('refresh table ' ~ registry) %}
   {{ return('') }}
+{% endmacro %}
+
+{# Unity Catalog only: SELECT and MODIFY on a registered lake table for var `lake_writer`. #}
+{% macro grant_lake_writer(relation) %}
+  {% set writer = var('lake_writer', none) %}
+  {% if writer and target.type == 'databricks' %}
+    {% do run_query('grant select, modify on table ' ~ relation ~ ' to `' ~ writer ~ '`') %}
+  {% endif %}
 {% endmacro %}
 
 {#

@@ -5,9 +5,13 @@
   models) or failing on Delta's tableLocationMismatch (table models: `create or replace table
   ... location` does not re-point an existing Delta table). Only the metastore entry goes: the
   tables are external, their files stay.
+
+  The same on Databricks: Unity Catalog refuses to re-point an external table too, and dropping
+  one removes only its catalog entry. Where the lake moved, the new location must be covered by
+  an external location the job's principal can write (docs/deploy-azure.md).
 #}
 {% macro relocate_lake_tables() %}
-  {% if not execute or target.type != 'spark' %}
+  {% if not execute or target.type not in ('spark', 'databricks') %}
     {{ return('') }}
   {% endif %}
   {% for node in graph.nodes.values() %}
@@ -32,6 +36,8 @@
   Where the metastore says a table lives. dbt-spark fills its relation cache from `show table
   extended`, whose text names the location: read it there rather than asking Delta for each
   table (`describe detail` loads the table's snapshot, about a second for a replaced table).
+  dbt-databricks lists relations from information_schema, without a location: `describe
+  detail` answers there.
 #}
 {% macro registered_location(relation) %}
   {% for line in (relation.information or '').split('\n') %}
