@@ -37,6 +37,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from statements import statement_text
+
 # The configuration parameters a SQL warehouse accepts in a session (Databricks SQL reference,
 # "Configuration parameters"), plus QUERY_TAGS, which dbt-databricks sets itself. A warehouse
 # refuses any other key, e.g. a Spark setting such as spark.sql.session.timeZone.
@@ -56,7 +58,6 @@ _PRIVILEGE_STATEMENT = re.compile(
     r"(owner\s+to|set\s+tags|unset\s+tags)\b",
     re.IGNORECASE,
 )
-_LEADING_COMMENTS = re.compile(r"^\s*(/\*.*?\*/\s*|--[^\n]*\n\s*)*", re.DOTALL)
 _DESCRIBE_AS_JSON = re.compile(
     r"^\s*describe\s+(?:table\s+)?extended\s+(?P<name>.+?)\s+as\s+json\s*$",
     re.IGNORECASE | re.DOTALL,
@@ -98,11 +99,6 @@ class Statement:
     time_zone: str  # the session's time zone when it ran
     error: str | None = None
     seconds: float = 0.0  # how long Spark took to answer it
-
-    @property
-    def text(self) -> str:
-        """The statement without dbt's leading query-header comment."""
-        return _LEADING_COMMENTS.sub("", self.sql, count=1).strip()
 
 
 @dataclass
@@ -231,7 +227,7 @@ class FakeCursor:
     def _answer(self, operation: str) -> tuple[list[tuple[str, str]], list[tuple]]:
         warehouse = self.connection.warehouse
         session = self.connection.session
-        text = _LEADING_COMMENTS.sub("", operation, count=1).strip()
+        text = statement_text(operation)
         if _PRIVILEGE_STATEMENT.match(text):
             return [], []
         use_catalog = _USE_CATALOG.match(text)

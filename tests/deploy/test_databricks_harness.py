@@ -161,11 +161,14 @@ def task_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
+def dbt_task() -> dict:
+    _, job = BUNDLE.jobs["smartgrid_dbt"]
+    return next(t for t in job["tasks"] if "dbt_task" in t)["dbt_task"]
+
+
 def dbt_commands(values_overrides: dict) -> list[list[str]]:
     """The dbt task's commands, resolved for alice's dev deployment, as argument lists."""
-    _, job = BUNDLE.jobs["smartgrid_dbt"]
-    spec = next(t for t in job["tasks"] if "dbt_task" in t)["dbt_task"]
-    commands = BUNDLE.resolve(spec["commands"], "dev", ALICE, values_overrides)
+    commands = BUNDLE.resolve(dbt_task()["commands"], "dev", ALICE, values_overrides)
     return [shlex.split(c) for c in commands]
 
 
@@ -174,8 +177,6 @@ def run_dbt(harness: Harness, name: str, args: list[str], lake_root: str) -> Run
 
     assert args[0] == "dbt"
     mark = len(harness.warehouse.statements)
-    _, job = BUNDLE.jobs["smartgrid_dbt"]
-    spec = next(t for t in job["tasks"] if "dbt_task" in t)["dbt_task"]
     target = harness.project.parent / "dbt-target"
     with task_environment(), harness.warehouse.serving():
         result = dbtRunner().invoke(
@@ -184,7 +185,7 @@ def run_dbt(harness: Harness, name: str, args: list[str], lake_root: str) -> Run
                 "--project-dir",
                 str(harness.project),
                 "--profiles-dir",
-                str(harness.project / spec["profiles_directory"]),
+                str(harness.project / dbt_task()["profiles_directory"]),
                 "--target-path",
                 str(target),
                 "--log-path",
