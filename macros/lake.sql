@@ -36,6 +36,12 @@
 
 {# Run a query that returns one row and give back its first value (none while parsing). #}
 {% macro scalar_query(sql) %}
+  {% set row = first_row(sql) %}
+  {{ return(row[0] if row is not none else none) }}
+{% endmacro %}
+
+{# One row of a query, as strings (none while parsing or when it returns no row). #}
+{% macro first_row(sql) %}
   {% if not execute %}
     {{ return(none) }}
   {% endif %}
@@ -43,7 +49,7 @@
   {% if result is none or (result.rows | length) == 0 %}
     {{ return(none) }}
   {% endif %}
-  {{ return(result.rows[0][0]) }}
+  {{ return(result.rows[0]) }}
 {% endmacro %}
 
 {# A SQL timestamp literal from a value read back from the warehouse (none -> null). #}

@@ -32,7 +32,7 @@ UNPARSED_KINDS: dict[str, re.Pattern[str]] = {
     ),
     # Delta's table details (macros/relocate_lake_tables.sql: where a table lives).
     "describe detail": re.compile(rf"^describe\s+detail\s+(?P<name>{_QUALIFIED})\s*$", re.I),
-    # Table properties: the project's watermarks (macros/incremental.sql) and dbt-databricks'
+    # Table properties: the project's watermarks (macros/incremental/state.sql) and dbt-databricks'
     # relation config.
     "show tblproperties": re.compile(rf"^show\s+tblproperties\s+(?P<name>{_QUALIFIED})", re.I),
     # dbt-databricks: does a schema exist (before `create schema`).

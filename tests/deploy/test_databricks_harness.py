@@ -52,7 +52,7 @@ INCREMENTAL_MODELS = {
     "fct_meter_daypart_daily_energy",
     "fct_fleet_power_trend",
 }
-# The merges that carry a partition bound (macros/incremental.sql, meta merge_window_column).
+# The merges that carry a partition bound (macros/incremental/bounded_merge.sql, meta merge_window_column).
 BOUNDED_MERGES = {"int_meter_readings__clean": "reading_date", "fct_meter_readings": "local_date"}
 
 

@@ -1,0 +1,44 @@
+{#
+  Bounded merges.
+
+  A merge whose condition holds only the unique key makes Delta read every file of the target to
+  find the matches. A model whose target is partitioned by a column derived from its key (the
+  clean table's reading_date, the curated readings' local_date) names that column in `meta:
+  merge_window_column` and, while it compiles an incremental run, calls set_merge_window(start)
+  with a SQL expression no later than the partition of any row it emits. get_merge_sql (below)
+  then adds `<target>.<column> >= <start>` to the merge condition: a target row that matches a
+  source row has the same key, hence the same partition value, so no match is lost, and Delta
+  reads only the partitions from `start` on.
+
+  Why this way: dbt renders incremental_predicates when it parses the project (dbt-core#6658),
+  Delta refuses subqueries in a merge condition, and computing the bound from the merge source
+  would run the model's query a second time. So the model hands the bound it already computed to
+  the merge, through its own config's meta (the dict dbt gives both the compilation and the
+  materialization of a node). Without it (a full refresh, the first run, or a dbt that stopped
+  sharing that dict) the merge is unbounded: slower, never wrong. tests/dbt checks that it is
+  bounded.
+#}
+{% macro set_merge_window(start) %}
+  {% if execute %}
+    {% do (config.get('meta') or {}).update({'merge_window_start': start}) %}
+  {% endif %}
+  {{ return('') }}
+{% endmacro %}
+
+{#
+  dbt's get_merge_sql, overridden for this project (the root project's macro wins over dbt's
+  global one); the adapter's spark__ or databricks__ implementation still writes the statement.
+#}
+{% macro get_merge_sql(target, source, unique_key, dest_columns, incremental_predicates=none) -%}
+  {%- set predicates = [] + (kwargs.get('predicates', incremental_predicates) or []) -%}
+  {%- set meta = config.get('meta') or {} -%}
+  {%- if meta.get('merge_window_column') and meta.get('merge_window_start') -%}
+    {%- set column = config.get('target_alias', 'DBT_INTERNAL_DEST')
+        ~ '.' ~ meta.get('merge_window_column') -%}
+    {%- set predicate -%}
+      ({{ column }} >= {{ meta.get('merge_window_start') }} or {{ column }} is null)
+    {%- endset -%}
+    {%- do predicates.append(predicate) -%}
+  {%- endif -%}
+  {{ adapter.dispatch('get_merge_sql', 'dbt')(target, source, unique_key, dest_columns, predicates) }}
+{%- endmacro %}
