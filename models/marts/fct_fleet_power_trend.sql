@@ -12,10 +12,7 @@
     Global Watts Trend: the fleet's average real power per time bucket (var trend_bucket_minutes,
     default 15), buckets aligned to UTC epoch multiples of the width.
 
-    Incremental: every bucket from the one holding the earliest clean reading changed since this
-    table's watermark (see macros/incremental.sql) is recomputed from all its readings; earlier
-    buckets cannot have changed. The readings' local_date partitions from that bucket's on are
-    read.
+    What an incremental run recomputes: models/incremental.md.
 -#}
 
 {%- set bucket_seconds = (var('trend_bucket_minutes') | int) * 60 -%}

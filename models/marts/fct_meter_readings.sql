@@ -14,16 +14,7 @@
     The curated reading table behind smart_grid_curated.csv (the Power BI data set): the column
     names and their order are a contract with the dashboard and the Power BI kit.
 
-    Incremental: recompute, per meter, every reading from the earliest one the clean table changed
-    since this table's watermark (see macros/incremental.sql); the rolling voltage average of the
-    readings after a late event changes too. The meter's two readings before it are the context
-    of its rolling average: whole clean rows are read from the first changed reading on, and
-    only meter, time and voltage from two intervals before it (max(max_gap, nominal interval)
-    each); a meter with fewer than two readings there has its two previous ones looked up
-    wherever they are (a scan Spark skips when there is no such meter).
-
-    Partitioned by local_date: the merge (bounded, see macros/incremental.sql) and the marts built
-    from this table read only the days a run touches.
+    What an incremental run recomputes, and its bounded merge: models/incremental.md.
 -#}
 
 {%- set band = (var('voltage_band_pct') | float) / 100.0 -%}

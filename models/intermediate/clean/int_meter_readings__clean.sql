@@ -7,26 +7,7 @@
     )
 }}
 
-{#-
-    One row per (meter_id, reading_at): the last ingested version of each reading, with the
-    energy of its interval.
-
-    Incremental runs read from the validated table only the events ingested since the newest
-    ingested_at already here (Delta skips the older files on their ingest_time statistics), and
-    only those within the lookback window (event time) before the newest reading. Duplicates of
-    a loaded reading: the newest copy wins (it was ingested later than anything loaded) and the
-    copies are added to the count. A new reading can change one loaded reading: the one just
-    before it, whose interval now ends at the new reading. The rows already here from one
-    interval (max(max_gap, nominal interval)) before each touched meter's first new reading on
-    are read narrow (key and interval) to find it; a meter with nothing loaded that close (back
-    after an outage) has its newest loaded reading looked up wherever it is
-    (macros/incremental.sql, clean_incremental_bounds), as its nominal interval becomes the cap.
-    Only the loaded rows whose interval changed are re-read whole, by partition and key, and
-    merged with the new readings: a run with no new data merges nothing.
-
-    Partitioned by reading_date (UTC): the merge (bounded, see macros/incremental.sql) reads
-    only the partitions from the run's earliest row on.
--#}
+{#- One row per (meter_id, reading_at); what an incremental run reads: models/incremental.md -#}
 
 {%- set max_gap = var('max_gap_seconds') | int -%}
 {%- set nominal = var('nominal_interval_seconds') | int -%}
@@ -173,13 +154,39 @@ loaded as (
 ),
 
 {% endif -%}
--- the new readings among the loaded ones, in each touched meter's order
+{% else -%}
+-- a full run: nothing is loaded yet
+loaded as (
+
+    select
+        cast(null as string) as meter_id,
+        cast(null as timestamp) as reading_at,
+        cast(null as date) as reading_date,
+        cast(null as double) as interval_seconds,
+        cast(null as bigint) as versions_received
+    where false
+
+),
+
+{% endif -%}
+-- the new readings among the loaded ones, in each meter's order
 sequence as (
 
     select
         coalesce(deduplicated.meter_id, loaded.meter_id) as meter_id,
         coalesce(deduplicated.reading_at, loaded.reading_at) as reading_at,
-        deduplicated.meter_id is not null as is_new,
+        deduplicated.copies_received is not null as is_new,
+        deduplicated.event_id,
+        deduplicated.real_power_watts,
+        deduplicated.voltage_v,
+        deduplicated.power_factor,
+        deduplicated.reported_energy_kwh,
+        deduplicated.reported_current_a,
+        deduplicated.source_name,
+        deduplicated.source_partition,
+        deduplicated.source_offset,
+        deduplicated.ingested_at,
+        deduplicated.batch_id,
         loaded.reading_date as loaded_reading_date,
         loaded.interval_seconds as loaded_interval_seconds,
         coalesce(deduplicated.copies_received, 0)
@@ -213,6 +220,7 @@ sequence_with_interval as (
 
 ),
 
+{% if incremental_run -%}
 -- loaded rows without a new version whose interval changed
 changed_loaded as (
 
@@ -252,60 +260,37 @@ refreshed as (
 
 ),
 
+{% endif -%}
 with_interval as (
 
     select
-        deduplicated.meter_id,
-        deduplicated.reading_at,
-        deduplicated.event_id,
-        deduplicated.real_power_watts,
-        deduplicated.voltage_v,
-        deduplicated.power_factor,
-        deduplicated.reported_energy_kwh,
-        deduplicated.reported_current_a,
-        sequence_with_interval.interval_seconds,
-        sequence_with_interval.versions_received,
-        deduplicated.source_name,
-        deduplicated.source_partition,
-        deduplicated.source_offset,
-        deduplicated.ingested_at,
-        deduplicated.batch_id
+        meter_id,
+        reading_at,
+        event_id,
+        real_power_watts,
+        voltage_v,
+        power_factor,
+        reported_energy_kwh,
+        reported_current_a,
+        interval_seconds,
+        versions_received,
+        source_name,
+        source_partition,
+        source_offset,
+        ingested_at,
+        batch_id
 
-    from deduplicated
-    inner join sequence_with_interval
-        on
-            deduplicated.meter_id = sequence_with_interval.meter_id
-            and deduplicated.reading_at = sequence_with_interval.reading_at
+    from sequence_with_interval
+    where is_new
+    {%- if incremental_run %}
 
     union all
 
     select * from refreshed
+    {%- endif %}
 
 ),
 
-{% else -%}
-with_next as (
-
-    select
-        *,
-        lead(reading_at) over (partition by meter_id order by reading_at) as next_reading_at
-
-    from deduplicated
-
-),
-
-with_interval as (
-
-    select
-        *,
-        copies_received as versions_received,
-        {{ capped_interval_seconds('reading_at', 'next_reading_at') }} as interval_seconds
-
-    from with_next
-
-),
-
-{% endif -%}
 with_energy as (
 
     select
@@ -337,28 +322,13 @@ with_energy as (
 
 ),
 
-hashed as (
-
-    select
-        *,
-        xxhash64(to_json(struct(
-            event_id, real_power_watts, voltage_v, power_factor, reported_energy_kwh,
-            reported_current_a, interval_seconds, energy_kwh, energy_method,
-            versions_received, source_name, source_partition, source_offset, ingested_at,
-            batch_id
-        ))) as row_hash
-
-    from with_energy
-
-),
-
 final as (
 
     select
         *,
         current_timestamp() as updated_at
 
-    from hashed
+    from with_energy
 
 )
 
