@@ -26,7 +26,7 @@ from smartgrid.report.load import load_dashboard
 from smartgrid.report.model import DashboardData
 
 ROOT = Path(__file__).resolve().parents[2]
-MART_CONTRACT = ROOT / "models" / "marts" / "_marts__models.yml"
+MARTS = ROOT / "models" / "marts"
 DBT_PROJECT = ROOT / "dbt_project.yml"
 
 __all__ = [
@@ -43,8 +43,9 @@ __all__ = [
 
 
 def mart_contract(model: str = READINGS_TABLE) -> list[tuple[str, str]]:
-    """(column, data_type) of a dbt mart's enforced contract, in order."""
-    models = yaml.safe_load(MART_CONTRACT.read_text(encoding="utf-8"))["models"]
+    """(column, data_type) of a dbt mart's enforced contract, in order (the mart's own yml)."""
+    text = (MARTS / f"{model}.yml").read_text(encoding="utf-8")
+    models = yaml.safe_load(text)["models"]
     [mart] = [m for m in models if m["name"] == model]
     return [(c["name"], c["data_type"]) for c in mart["columns"]]
 
