@@ -165,3 +165,24 @@ def daypart_energy(reading_rows: dict) -> dict[tuple[str, str], dict]:
         key: {"kwh": sum(r["energy_kwh"] for r in rows), "reading_count": len(rows)}
         for key, rows in groups.items()
     }
+
+
+def quarantine_reasons(quarantined: list[dict]) -> dict[tuple[dt.date, str], int]:
+    """Quarantined events per (UTC ingest day, reason); an event counts once per reason."""
+    counts: dict[tuple[dt.date, str], int] = defaultdict(int)
+    for event in quarantined:
+        for reason in set(event["reasons"]):
+            counts[(event["ingest_time"].date(), reason)] += 1
+    return dict(counts)
+
+
+def ingest_daily(validated: list[dict], quarantined: list[dict]) -> dict[dt.date, dict]:
+    """Validated and quarantined events per UTC ingest day (days with any event)."""
+    days: dict[dt.date, dict] = defaultdict(
+        lambda: {"validated_events": 0, "quarantined_events": 0}
+    )
+    for event in validated:
+        days[event["ingest_time"].date()]["validated_events"] += 1
+    for event in quarantined:
+        days[event["ingest_time"].date()]["quarantined_events"] += 1
+    return dict(days)

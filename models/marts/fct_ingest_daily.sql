@@ -1,0 +1,50 @@
+with
+
+readings as (
+
+    select * from {{ ref('stg_meter_events__readings') }}
+
+),
+
+quarantine as (
+
+    select * from {{ ref('stg_meter_events__quarantine') }}
+
+),
+
+validated_daily as (
+
+    select
+        {{ utc_date('ingested_at') }} as ingested_on,
+        count(*) as validated_events
+
+    from readings
+    group by 1
+
+),
+
+quarantined_daily as (
+
+    select
+        {{ utc_date('ingested_at') }} as ingested_on,
+        count(*) as quarantined_events
+
+    from quarantine
+    group by 1
+
+),
+
+final as (
+
+    select
+        coalesce(validated_daily.ingested_on, quarantined_daily.ingested_on) as ingested_on,
+        coalesce(validated_daily.validated_events, 0) as validated_events,
+        coalesce(quarantined_daily.quarantined_events, 0) as quarantined_events
+
+    from validated_daily
+    full outer join quarantined_daily
+        on validated_daily.ingested_on = quarantined_daily.ingested_on
+
+)
+
+select * from final

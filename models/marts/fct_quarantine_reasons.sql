@@ -1,0 +1,32 @@
+with
+
+quarantine as (
+
+    select * from {{ ref('stg_meter_events__quarantine') }}
+
+),
+
+-- an event counts once per reason it carries, even if a reason is listed twice
+reasons as (
+
+    select
+        {{ utc_date('ingested_at') }} as ingested_on,
+        explode(array_distinct(reasons)) as reason
+
+    from quarantine
+
+),
+
+final as (
+
+    select
+        ingested_on,
+        reason,
+        count(*) as quarantined_events
+
+    from reasons
+    group by ingested_on, reason
+
+)
+
+select * from final
