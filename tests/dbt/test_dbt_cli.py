@@ -1,0 +1,37 @@
+"""`smartgrid build` refuses what it cannot do in one clear line, before starting anything."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from smartgrid.lake import Lake
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_locked_metastore_is_one_clear_line(spark, session_lake: Lake) -> None:
+    """This test session's JVM holds the session lake's Derby metastore: a second process
+    asking for it gets one line and a non-zero exit, before any Spark starts."""
+    spark.sql("show databases").collect()  # Derby boots lazily; make sure it is held
+    proc = subprocess.run(
+        [sys.executable, "-m", "smartgrid.cli", "build", "--lake", session_lake.root],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"error: the Derby metastore at {session_lake.metastore} is in use by another process "
+        "(Derby admits one at a time: another `smartgrid build`, `dbt` or a notebook on this "
+        "lake); stop it and retry, or use another --lake"
+    ]
+
+
+def test_build_refuses_bad_vars_before_starting_anything(capsys) -> None:
+    from smartgrid.cli import main
+
+    assert main(["build", "--vars", "{not json"]) == 2
+    assert capsys.readouterr().err.startswith("error: --vars must be a JSON object")

@@ -1,0 +1,150 @@
+"""Incremental runs: nothing new changes nothing, late and re-sent events correct what they touch,
+an incremental run equals a full refresh, and a second lake gets its own tables."""
+
+from __future__ import annotations
+
+import dbt_expected as expected
+import pytest
+from dbt_events import (
+    A_RESENT,
+    DBT_VARS,
+    INGEST_1,
+    INGEST_2,
+    LATE_A,
+    SETTINGS,
+    STEP,
+    T0,
+    batch_one,
+    batch_two,
+    event,
+    write_validated,
+)
+from dbt_tables import (
+    INCREMENTAL,
+    MARTS,
+    TABLE_KEYS,
+    assert_marts_match,
+    content_hash,
+    delta_version,
+    keyed_rows,
+    merges_since,
+    table_rows,
+)
+
+from smartgrid import dbt_runner
+from smartgrid.lake import Lake
+
+
+def test_second_run_without_new_data_changes_nothing(spark, built, dbt_lake) -> None:
+    incremental = INCREMENTAL
+    versions = {t: delta_version(spark, t) for t in incremental}
+    hashes = {t: content_hash(spark, t) for t in MARTS}
+    dbt_runner.build(dbt_lake, dbt_vars=DBT_VARS, spark=spark, command="run")
+    assert {t: delta_version(spark, t) for t in incremental} == versions
+    assert {t: content_hash(spark, t) for t in MARTS} == hashes
+
+
+def test_late_events_and_duplicates_correct_what_they_touch(spark, built, dbt_lake) -> None:
+    before = expected.clean(built, SETTINGS)
+    version = delta_version(spark, "int_meter_readings__clean")
+    events = built + batch_two()
+    write_validated(spark, dbt_lake, batch_two())
+    dbt_runner.build(dbt_lake, dbt_vars=DBT_VARS, spark=spark, command="run")
+    assert_marts_match(spark, events)
+
+    # Incremental, not a rebuild: the merge wrote only the new keys and the changed rows (the
+    # re-sent reading and the late readings' predecessor, whose interval now ends earlier).
+    after = expected.clean(events, SETTINGS)
+    fields = ("real_power_watts", "kwh", "interval_seconds", "ingest_time")
+    changed = [k for k in before if any(before[k][f] != after[k][f] for f in fields)]
+    assert sorted(changed) == sorted(
+        [("MTR-A", T0 + A_RESENT * STEP), ("MTR-A", T0 + (LATE_A[0] - 1) * STEP)]
+    )
+    (merge,) = merges_since(spark, "int_meter_readings__clean", version)
+    metrics = merge["operationMetrics"]
+    assert int(metrics["numTargetRowsInserted"]) == len(after.keys() - before.keys())
+    assert int(metrics["numTargetRowsUpdated"]) == len(changed)
+
+
+def test_a_second_lake_in_the_same_session_gets_its_own_tables(
+    spark, built, dbt_lake, tmp_path
+) -> None:
+    """One metastore, two lakes (as in the tests, or a moved lake): the incremental model is
+    re-created at the new lake's location instead of merging into the first lake's table."""
+    other = Lake.resolve(str(tmp_path / "other")).ensure()
+    write_validated(spark, other, [e for e in batch_one() if e["meter_id"] == "@C-3"])
+    dbt_runner.build(
+        other, select="int_meter_readings__clean", dbt_vars=DBT_VARS, spark=spark, command="run"
+    )
+    location = spark.sql("describe detail smartgrid.int_meter_readings__clean").first()["location"]
+    assert location.rstrip("/").endswith(f"{other.clean}/int_meter_readings__clean")
+    assert {r["meter_id"] for r in table_rows(spark, "int_meter_readings__clean")} == {"@C-3"}
+    first = spark.read.format("delta").load(f"{dbt_lake.clean}/int_meter_readings__clean")
+    assert first.select("meter_id").distinct().count() == 3  # the first lake's table is intact
+
+
+def test_incremental_run_after_late_data_equals_a_full_refresh(spark, tmp_path) -> None:
+    """Late and re-sent readings, a new day, a late reading in a long gap, a new meter and meters
+    back after an outage, merged incrementally, leave every clean and curated table as a full
+    refresh over the same events builds it. The reporting time zone is not UTC, so local dates
+    (the curated partitions) differ from the UTC partitions of the clean table. The merges into
+    the two partitioned tables carry the run's partition bound."""
+    lake = Lake.resolve(str(tmp_path / "late")).ensure()
+    dbt_vars = {**DBT_VARS, "reporting_time_zone": "Europe/Paris"}
+    # More meters whose context is not in the hour before their first change: a late reading in
+    # a ten-hour gap; a new meter; and two meters back after an outage longer than the maximum
+    # gap, whose newest loaded reading (nominal interval) must now be capped at the maximum gap:
+    # MTR-BACK's lies within the lookback window, MTR-AWAY's before it.
+    first = [
+        event("MTR-GAP", k, 900, volts=220.0 + k % 7, ingest=INGEST_1, batch=0, offset=k)
+        for k in [*range(200), *range(260, 300)]
+    ] + [
+        event(meter, k, 800, volts=225.0 + k % 5, ingest=INGEST_1, batch=0, offset=1000 + k)
+        for meter, ks in (("MTR-BACK", range(200, 260)), ("MTR-AWAY", range(20, 50)))
+        for k in ks
+    ]
+    second = [
+        event("MTR-GAP", 230, 900, volts=241.0, ingest=INGEST_2, batch=1, offset=900),
+        event("MTR-NEW", 430, 700, volts=236.0, ingest=INGEST_2, batch=1, offset=901),
+        event("MTR-NEW", 431, 700, volts=238.0, ingest=INGEST_2, batch=1, offset=902),
+        event("MTR-BACK", 300, 800, volts=244.0, ingest=INGEST_2, batch=1, offset=903),
+        event("MTR-AWAY", 420, 800, volts=246.0, ingest=INGEST_2, batch=1, offset=904),
+    ]
+    write_validated(spark, lake, batch_one() + first)
+    dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, command="seed")
+    dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, command="run", full_refresh=True)
+    versions = {t: delta_version(spark, t) for t in INCREMENTAL}
+    write_validated(spark, lake, batch_two() + second)
+    dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, command="run")
+    merged = {t: merges_since(spark, t, versions[t]) for t in INCREMENTAL}
+    assert all(len(merges) == 1 for merges in merged.values()), merged  # merged, not rebuilt
+    for table, column in (
+        ("int_meter_readings__clean", "reading_date"),
+        ("fct_meter_readings", "local_date"),
+    ):
+        predicate = merged[table][0]["operationParameters"]["predicate"]
+        assert column in predicate, predicate
+    incremental = {t: keyed_rows(spark, t) for t in TABLE_KEYS}
+
+    dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, command="run", full_refresh=True)
+    for table in TABLE_KEYS:
+        full = keyed_rows(spark, table)
+        assert incremental[table].keys() == full.keys(), table
+        for key, row in full.items():
+            got = incremental[table][key]
+            assert got.keys() == row.keys(), (table, key)
+            for column, value in row.items():
+                expected_value = pytest.approx(value) if isinstance(value, float) else value
+                assert got[column] == expected_value, (table, key, column)
+
+    # The marts record the zone they were built in: another one needs a full refresh.
+    result = dbt_runner.run_dbt(
+        ["run", "--select", "fct_meter_readings"],
+        lake,
+        dbt_vars={**DBT_VARS, "reporting_time_zone": "UTC"},
+        spark=spark,
+    )
+    assert not result.success
+    messages = " ".join(str(r.message) for r in result.result.results)
+    assert "built with reporting_time_zone Europe/Paris" in messages, messages
+    assert "--full-refresh" in messages, messages
