@@ -388,7 +388,8 @@ def _dbt_project_files() -> list[str]:
         *project["macro-paths"],
         *project["seed-paths"],
         *project["test-paths"],
-        *project["analysis-paths"],
+        # the project has no analyses (the one it had became a mart); dbt defaults the key
+        *project.get("analysis-paths", []),
         "dbt_profiles",
     ]
     files = ["dbt_project.yml"]
