@@ -11,9 +11,9 @@ from datetime import date
 import pytest
 from htmltree import parse
 
-from smartgrid.report import charts
-from smartgrid.report.model import DailyTarget, DataQuality, MeterDaily, MeterDaypart
-from smartgrid.report.render import (
+from dashboard import charts
+from dashboard.model import DailyTarget, DataQuality, MeterDaily, MeterDaypart
+from dashboard.render import (
     CHART_DAILY,
     CHART_DAYPART,
     CHART_TARGET,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html import escape
 
-from smartgrid.report.columns import DAYPARTS
-from smartgrid.report.model import DailyTarget, MeterDaily, MeterDaypart, ReasonCount, TrendPoint
+from dashboard.columns import DAYPARTS
+from dashboard.model import DailyTarget, MeterDaily, MeterDaypart, ReasonCount, TrendPoint
 
 # Colours: one accent for measures, one palette for dayparts (night to evening).
 ACCENT = "#2563eb"

@@ -1,4 +1,4 @@
-"""The curated contract the dashboard and the Power BI kit read: table and column names, in one place.
+"""The curated contract the dashboard and the Power BI kit read: its columns, in one place.
 
 The dbt marts are written as Delta tables under ``<lake>/curated/<model>`` and read by path
 (no metastore), so the dashboard can run beside ``dbt`` and against ADLS Gen2 unchanged.
@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Curated marts (Delta folders under <lake>/curated/).
-READINGS_TABLE = "fct_meter_readings"
-METER_DAILY_TABLE = "fct_meter_daily_energy"
-FLEET_DAILY_TABLE = "fct_fleet_daily_target"
-POWER_TREND_TABLE = "fct_fleet_power_trend"
-DAYPART_TABLE = "fct_meter_daypart_energy"
-METERS_TABLE = "dim_meters"
+from smartgrid import catalog
+
+# Curated marts (Delta folders under <lake>/curated/); their names live in smartgrid.catalog.
+READINGS_TABLE = catalog.READINGS
+METER_DAILY_TABLE = catalog.METER_DAILY
+FLEET_DAILY_TABLE = catalog.FLEET_DAILY
+POWER_TREND_TABLE = catalog.POWER_TREND
+DAYPART_TABLE = catalog.DAYPART
+METERS_TABLE = catalog.METERS
 
 # The CSV export of READINGS_TABLE that Power BI reads.
-CURATED_CSV_NAME = "smart_grid_curated.csv"
-DASHBOARD_NAME = "dashboard.html"
+CURATED_CSV_NAME = catalog.CURATED_CSV_NAME
+DASHBOARD_NAME = catalog.DASHBOARD_NAME
 
 # Dayparts in display order (the dbt dayparts seed: Night 0-5, Morning 6-11, Afternoon 12-17,
 # Evening 18-23).

@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 from htmltree import parse
 
-from ingest.tables import QUARANTINE_SCHEMA, VALIDATED_SCHEMA
-from smartgrid.cli import main
-from smartgrid.lake import Lake
-from smartgrid.report import columns as c
-from smartgrid.report.load import (
+from dashboard import columns as c
+from dashboard.load import (
     OTHER_REASONS,
     REQUIRED_TABLES,
     MissingTablesError,
     load_dashboard,
 )
-from smartgrid.report.render import CHART_DAYPART, CHART_TREND, render_dashboard
+from dashboard.render import CHART_DAYPART, CHART_TREND, render_dashboard
+from ingest.tables import QUARANTINE_SCHEMA, VALIDATED_SCHEMA
+from pipeline.cli import main
+from smartgrid.lake import Lake
 
 D5, D6 = date(2026, 1, 5), date(2026, 1, 6)
 
@@ -243,7 +243,7 @@ def test_empty_marts_load_and_render_as_no_data(spark, filled_lake: Lake, tmp_pa
 
 
 def test_many_reasons_fold_into_other(spark, filled_lake: Lake, monkeypatch) -> None:
-    from smartgrid.report import load
+    from dashboard import load
 
     monkeypatch.setattr(load, "MAX_REASONS", 2)
     q = load_dashboard(spark, filled_lake).quality

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from smartgrid.errors import SmartgridError
-from smartgrid.lake import Lake
-from smartgrid.report import columns as c
-from smartgrid.report.model import (
+from dashboard import columns as c
+from dashboard.model import (
     COMPLETE_THRESHOLD,
     DailyTarget,
     DashboardData,
@@ -23,6 +21,9 @@ from smartgrid.report.model import (
     ReasonCount,
     TrendPoint,
 )
+from smartgrid.delta import is_delta_table
+from smartgrid.errors import SmartgridError
+from smartgrid.lake import Lake
 
 # Curated marts the dashboard cannot do without.
 REQUIRED_TABLES = (
@@ -39,12 +40,6 @@ OTHER_REASONS = "(other reasons)"
 
 class MissingTablesError(SmartgridError):
     """Some curated marts are not there yet (dbt has not built them)."""
-
-
-def _is_delta(spark, path: str) -> bool:
-    from delta.tables import DeltaTable
-
-    return bool(DeltaTable.isDeltaTable(spark, path))
 
 
 def _read(spark, path: str):
@@ -71,7 +66,7 @@ def load_dashboard(
     if top_n < 1:
         raise SmartgridError(f"--top must be at least 1, got {top_n}")
     paths = {name: f"{lake.curated}/{name}" for name in REQUIRED_TABLES}
-    present = {name: _is_delta(spark, path) for name, path in paths.items()}
+    present = {name: is_delta_table(spark, path) for name, path in paths.items()}
     missing = [name for name, ok in present.items() if not ok]
     if missing and not allow_missing:
         raise MissingTablesError(
@@ -239,9 +234,9 @@ def _quality(spark, lake: Lake, meter_daily, readings) -> DataQuality:
 
     validated = quarantined = None
     quarantine_reasons: tuple[ReasonCount, ...] = ()
-    if _is_delta(spark, lake.validated):
+    if is_delta_table(spark, lake.validated):
         validated = _read(spark, lake.validated).count()
-    if _is_delta(spark, lake.quarantine):
+    if is_delta_table(spark, lake.quarantine):
         quarantine = _read(spark, lake.quarantine)
         quarantined = quarantine.count()
         reasons = quarantine.select(F.explode(c.QUARANTINE_REASONS_COLUMN).alias("reason")).where(
