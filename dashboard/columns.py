@@ -86,5 +86,9 @@ ROLLING_DAYS_COLUMN = "rolling_window_days_used"
 POWER_TREND_COLUMNS = ("bucket_start", "avg_watts", "reading_count")
 DAYPART_COLUMNS = ("meter_id", "time_of_day", "kwh", "reading_count")
 
-# Ingest tables (ingest/tables.py) used by the data-quality panel.
-QUARANTINE_REASONS_COLUMN = "reasons"
+# The data-quality marts the data-quality panel reads: fct_ingest_daily (grain ingested_on) and
+# fct_quarantine_reasons (grain ingested_on, reason).
+INGESTED_ON_COLUMN = "ingested_on"
+VALIDATED_EVENTS_COLUMN = "validated_events"
+QUARANTINED_EVENTS_COLUMN = "quarantined_events"
+REASON_COLUMN = "reason"

@@ -7,7 +7,6 @@ import tempfile
 from pathlib import Path
 
 from dashboard import charts
-from dashboard.charts import esc, fmt, fmt_energy, fmt_pct
 from dashboard.columns import (
     DAYPART_TABLE,
     DAYPARTS,
@@ -17,6 +16,7 @@ from dashboard.columns import (
     READINGS_TABLE,
 )
 from dashboard.model import COMPLETE_THRESHOLD, DashboardData, DataQuality, Kpis
+from dashboard.svg import esc, fmt, fmt_energy, fmt_pct
 from dashboard.template import PAGE, SCRIPT, STYLE
 
 # data-chart names: the contract with the browser test (and anyone scraping the page).

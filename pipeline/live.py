@@ -116,27 +116,27 @@ def _run_thread(name: str, target, errors: list[str]) -> threading.Thread:
     return thread
 
 
-def run_live(args: LiveOptions, out=None) -> LiveReport:
+def run_live(live: LiveOptions, out=None) -> LiveReport:
     # Imported here: `smartgrid --help` and `smartgrid produce` need no Spark.
     from pipeline import stages
     from producer.faults import parse_fault_spec
     from producer.pacing import Pacing
 
     out = out or sys.stdout
-    lake = Lake.resolve(args.lake)
-    run_for = args.run_for
+    lake = Lake.resolve(live.lake)
+    run_for = live.run_for
     options = stages.ProduceOptions(
-        meters=args.meters,
-        interval=stages.interval(args.interval),
+        meters=live.meters,
+        interval=stages.interval(live.interval),
         # Long enough to outlast any session; Ctrl-C or --for ends it.
         duration=timedelta(days=365),
-        seed=args.seed,
-        faults=parse_fault_spec(args.faults),
+        seed=live.seed,
+        faults=parse_fault_spec(live.faults),
         pacing=Pacing(realtime=True, speed=1.0),
-        batch_size=args.meters * 5,
+        batch_size=live.meters * 5,
         progress_every=30.0,
     )
-    if not args.keep:
+    if not live.keep:
         stages.reset_lake(lake)
     lake.ensure()
     spark = stages.start_spark(lake)
@@ -154,7 +154,7 @@ def run_live(args: LiveOptions, out=None) -> LiveReport:
         produced["events"] = summary.events_sent
 
     ingest_config = stages.IngestConfig(
-        lake=lake, trigger="continuous", interval_seconds=args.ingest_every
+        lake=lake, trigger="continuous", interval_seconds=live.ingest_every
     )
     threads = [
         _run_thread("producer", producer_loop, report.errors),
@@ -164,11 +164,11 @@ def run_live(args: LiveOptions, out=None) -> LiveReport:
             report.errors,
         ),
     ]
-    rate = args.meters / options.interval.total_seconds()
+    rate = live.meters / options.interval.total_seconds()
     print(
-        f"live: {args.meters} meters every {options.interval.total_seconds():g} s "
-        f"(~{rate:,.0f} events/s), ingest every {args.ingest_every:g} s, "
-        f"refresh every {args.refresh:g} s; Ctrl-C stops",
+        f"live: {live.meters} meters every {options.interval.total_seconds():g} s "
+        f"(~{rate:,.0f} events/s), ingest every {live.ingest_every:g} s, "
+        f"refresh every {live.refresh:g} s; Ctrl-C stops",
         file=out,
         flush=True,
     )
@@ -189,7 +189,7 @@ def run_live(args: LiveOptions, out=None) -> LiveReport:
             stages.build(lake, spark, command="run")
             stages.export(lake, spark)
             stages.report(
-                spark, lake, refresh_seconds=max(5, int(args.refresh)), allow_missing=True
+                spark, lake, refresh_seconds=max(5, int(live.refresh)), allow_missing=True
             )
             rows, newest = stages.newest_curated(spark, lake)
             finished = datetime.now(timezone.utc)
@@ -203,7 +203,7 @@ def run_live(args: LiveOptions, out=None) -> LiveReport:
                 flush=True,
             )
             # Wait out the rest of the period; a stop request interrupts the wait.
-            stop.wait(max(0.0, args.refresh - (time.monotonic() - cycle)))
+            stop.wait(max(0.0, live.refresh - (time.monotonic() - cycle)))
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
