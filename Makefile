@@ -14,7 +14,7 @@ export SMARTGRID_LAKE ?= $(CURDIR)/lake
 
 help:
 	@echo "make demo   run the main job (produce -> ingest -> dbt -> CSV -> dashboard)"
-	@echo "make test   run every test (lint, sqlfluff, pytest)"
+	@echo "make test   run every test (lint, import floors, sqlfluff, pytest)"
 	@echo "make setup  create .venv, install the pinned stack, resolve Spark's JVM packages"
 	@echo "make bench  run the benchmarks under bench/"
 
@@ -36,12 +36,14 @@ test: setup
 	$(BIN)/python scripts/scan_secrets.py
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	sh scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: setup
 	$(BIN)/ruff check --fix .

@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from smartgrid import dbt_runner  # noqa: E402
 from smartgrid.lake import Lake  # noqa: E402
+from transform import runner as dbt_runner  # noqa: E402
 
 GOAL = 0.15
 START_EPOCH = 1_735_689_600  # 2025-01-01T00:00:00Z

@@ -29,11 +29,11 @@ sys.path.insert(0, str(ROOT))
 
 from ingest.config import IngestConfig  # noqa: E402
 from ingest.job import run_ingest  # noqa: E402
+from kafka_broker import create_topic, running_broker  # noqa: E402
 from producer.faults import parse_fault_spec  # noqa: E402
 from producer.options import ProduceOptions  # noqa: E402
 from producer.run import produce  # noqa: E402
 from producer.sinks import make_sink  # noqa: E402
-from smartgrid.kafka_broker import create_topic, running_broker  # noqa: E402
 from smartgrid.lake import Lake  # noqa: E402
 
 TOPIC = "bench-meter-readings"

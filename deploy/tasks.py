@@ -9,8 +9,8 @@ console scripts as ``python_wheel_task`` entry points:
   ``--lake``, ``--source kafka``).
 - ``smartgrid-publish-task --lake URI`` (resources/dbt_job.yml): renames the CSV that
   ``dbt run-operation export_csv`` staged under ``<lake>/curated`` over
-  ``smart_grid_curated.csv`` (the local build does this with ``os.replace``; cloud storage
-  needs ``dbutils.fs``).
+  ``smart_grid_curated.csv`` with transform.publish, the same code the local build runs, here
+  over ``dbutils.fs``.
 
 Secrets: ``EVENTHUB_CONNECTION_STR`` from the task's environment wins (a cluster env var set to
 ``{{secrets/<scope>/<key>}}`` is resolved by Databricks); otherwise, with ``--secret-scope``,
@@ -27,7 +27,6 @@ the publish task runs without PySpark.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import sys
@@ -37,6 +36,7 @@ from typing import Any, Protocol
 from ingest import cli as ingest_cli
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
+from transform.publish import publish_local, publish_staged_exports
 
 # Equal to ingest.sources.EVENTHUB_CONNECTION_STR_ENV (a test keeps them equal); repeated so
 # that importing this module does not import PySpark.
@@ -44,23 +44,12 @@ EVENTHUB_CONNECTION_STR_ENV = "EVENTHUB_CONNECTION_STR"
 DEFAULT_SECRET_KEY = "eventhub-listen-connection-string"
 SECRET_SCOPE_ENV = "SMARTGRID_SECRET_SCOPE"
 SECRET_KEY_ENV = "SMARTGRID_EVENTHUB_SECRET_KEY"
-STAGING_SUFFIX = ".staging"
 
 log = logging.getLogger(__name__)
 
 
 class SecretsReader(Protocol):
     def get(self, scope: str, key: str) -> str: ...
-
-
-class FileSystem(Protocol):
-    """The part of ``dbutils.fs`` that publishing uses."""
-
-    def ls(self, path: str) -> list[Any]: ...
-
-    def mv(self, source: str, destination: str) -> bool: ...
-
-    def rm(self, path: str, recurse: bool = False) -> bool: ...
 
 
 def find_dbutils(spark: Any = None) -> Any | None:
@@ -225,57 +214,11 @@ def _databricks_spark():
 # --------------------------------------------------------------------------------------------
 
 
-def _name(info: Any) -> str:
-    name = info.name if hasattr(info, "name") else str(info).rstrip("/").rsplit("/", 1)[-1]
-    return name.rstrip("/")
-
-
-def _path(info: Any) -> str:
-    return info.path if hasattr(info, "path") else str(info)
-
-
-def publish_staged_exports(directory: str, fs: FileSystem) -> list[str]:
-    """Rename every ``<dir>/.<name>.staging/part-*.csv`` to ``<dir>/<name>``; return the targets.
-
-    On ADLS Gen2 (hierarchical namespace) and Volumes a rename is one metadata operation, so a
-    reader sees no file or the whole file, never part of one. The old file is removed first
-    (a rename does not replace on cloud storage): a Power BI refresh at that instant fails and
-    is retried; it never reads half a file.
-    """
-    directory = directory.rstrip("/")
-    try:
-        entries = fs.ls(directory)
-    except Exception as exc:  # dbutils wraps Java's FileNotFoundException in its own types
-        text = f"{type(exc).__name__} {exc}".lower()
-        if any(s in text for s in ("filenotfound", "not found", "does not exist", "no such file")):
-            return []
-        raise
-    published: list[str] = []
-    for entry in sorted(entries, key=_name):
-        name = _name(entry)
-        if not (name.startswith(".") and name.endswith(STAGING_SUFFIX)):
-            continue
-        parts = [p for p in fs.ls(_path(entry)) if _name(p).startswith("part-")]
-        if len(parts) != 1:
-            raise SmartgridError(
-                f"staged export {directory}/{name} holds {len(parts)} part files, expected one"
-            )
-        target = f"{directory}/{name[1 : -len(STAGING_SUFFIX)]}"
-        with contextlib.suppress(Exception):  # absent on the first export
-            fs.rm(target)
-        fs.mv(_path(parts[0]), target)
-        fs.rm(_path(entry), True)
-        published.append(target)
-    return published
-
-
 def run_publish_task(args: argparse.Namespace) -> int:
     refuse_volume_lake(args.lake)
     lake = Lake.resolve(args.lake)
     directory = args.directory or lake.curated
     if lake.is_local and "://" not in directory:
-        from smartgrid.dbt_runner import publish_staged_exports as publish_local
-
         published = [str(p) for p in publish_local(directory)]
     else:
         dbutils = find_dbutils()

@@ -8,16 +8,9 @@ import os
 import sys
 from collections.abc import Mapping
 
-from ingest.config import (
-    DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_MAX_FUTURE_SKEW_SECONDS,
-    SOURCES,
-    STARTING_OFFSETS,
-    TRIGGERS,
-    IngestConfig,
-    ValidationConfig,
-    parse_duration,
-)
+from ingest.config import SOURCES, STARTING_OFFSETS, TRIGGERS, IngestConfig
+from ingest.rules import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FUTURE_SKEW_SECONDS, ValidationConfig
+from smartgrid.durations import parse_duration
 from smartgrid.lake import Lake
 
 
@@ -91,7 +84,7 @@ def config_from_args(
         lake=Lake.resolve(args.lake),
         source=args.source,
         trigger=args.trigger,
-        interval_seconds=parse_duration(args.interval),
+        interval_seconds=parse_duration(args.interval, name="--interval").total_seconds(),
         max_files_per_trigger=args.max_files_per_trigger,
         max_offsets_per_trigger=args.max_offsets_per_trigger,
         starting_offsets=args.starting_offsets,
@@ -107,7 +100,9 @@ def config_from_args(
     )
     validation = ValidationConfig(
         max_body_bytes=args.max_body_bytes,
-        max_future_skew_seconds=parse_duration(args.max_future_skew, "--max-future-skew"),
+        max_future_skew_seconds=parse_duration(
+            args.max_future_skew, name="--max-future-skew", allow_zero=True
+        ).total_seconds(),
     )
     return config, validation
 

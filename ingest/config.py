@@ -1,222 +1,26 @@
-"""Configuration of the ingest job: where it reads, where it writes, and what it accepts.
+"""Configuration of the ingest job: where it reads and where it writes.
 
-Two frozen dataclasses, checked when they are built so that a bad option is refused before
-Spark starts:
-
-- ``IngestConfig``: source (local landing directory or Kafka / Event Hubs), trigger, rate limits,
-  table and checkpoint locations (defaults from the ``Lake``; any of them may be an abfss:// URI).
-- ``ValidationConfig``: the rules an event must pass. Its defaults are derived from the event
-  contract (smartgrid/event.schema.json), so the contract stays the single definition.
+``IngestConfig``, a frozen dataclass checked when it is built so that a bad option is refused
+before Spark starts: source (local landing directory or Kafka / Event Hubs), trigger, rate
+limits, table and checkpoint locations (defaults from the ``Lake``; any of them may be an
+abfss:// URI). What an event must be to pass is ``ingest.rules.ValidationConfig``.
 """
 
 from __future__ import annotations
 
-import hmac
 import math
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
-from smartgrid import contract
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
+from smartgrid.secrets import Secret, reveal
 
 SOURCES = ("local", "kafka")
 TRIGGERS = ("available-now", "continuous")
 STARTING_OFFSETS = ("earliest", "latest")
 
 DEFAULT_INTERVAL_SECONDS = 5.0
-# A meter reading is a few hundred bytes; anything this large is not one (and is not parsed).
-DEFAULT_MAX_BODY_BYTES = 64 * 1024
-# Meter clocks drift; readings a little ahead of the ingest clock are still accepted.
-DEFAULT_MAX_FUTURE_SKEW_SECONDS = 300.0
-# Spark's IntegerType bound, for contract integers that have no maximum of their own.
-INT32_MAX = 2**31 - 1
-
-FieldType = Literal["string", "number", "integer"]
-
-
-class Secret:
-    """A string that never shows itself in repr/str/logs; ``reveal()`` hands it to Spark only."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and hmac.compare_digest(
-            self._value.encode(), other._value.encode()
-        )
-
-    def __hash__(self) -> int:
-        return hash(("Secret", self._value))
-
-    def __reduce__(self) -> Any:  # refuse to be pickled to disk by accident
-        raise TypeError("a Secret is not picklable")
-
-
-def reveal(value: str | Secret) -> str:
-    return value.reveal() if isinstance(value, Secret) else value
-
-
-# --------------------------------------------------------------------------------------------
-# Validation rules, derived from the contract
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldRule:
-    """What one field of the contract must be. ``pattern`` is the contract's ECMA-262 regex."""
-
-    name: str
-    type: FieldType
-    required: bool
-    minimum: float | None = None
-    maximum: float | None = None
-    pattern: str | None = None
-    max_length: int | None = None
-
-    def __post_init__(self) -> None:
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.name):
-            raise SmartgridError(f"validation: field name {self.name!r} is not a plain identifier")
-        if self.type not in ("string", "number", "integer"):
-            raise SmartgridError(f"validation: field {self.name}: unsupported type {self.type!r}")
-        for bound in (self.minimum, self.maximum):
-            if bound is not None and not math.isfinite(bound):
-                raise SmartgridError(f"validation: field {self.name}: bounds must be finite")
-        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
-            raise SmartgridError(
-                f"validation: field {self.name}: minimum {self.minimum} > maximum {self.maximum}"
-            )
-        if self.max_length is not None and self.max_length < 0:
-            raise SmartgridError(f"validation: field {self.name}: maxLength must be >= 0")
-        if self.pattern is not None:
-            try:
-                re.compile(self.pattern)
-            except re.error as exc:
-                raise SmartgridError(
-                    f"validation: field {self.name}: bad pattern {self.pattern!r}: {exc}"
-                ) from exc
-
-
-def rules_from_schema(schema: Mapping[str, Any]) -> tuple[FieldRule, ...]:
-    """One FieldRule per property of a JSON Schema (the subset the contract uses)."""
-    required = set(schema.get("required", ()))
-    rules = []
-    for name, prop in schema["properties"].items():
-        kind = prop.get("type")
-        if kind not in ("string", "number", "integer"):
-            raise SmartgridError(f"contract: property {name!r} has unsupported type {kind!r}")
-        maximum = prop.get("maximum")
-        if kind == "integer" and maximum is None:
-            maximum = INT32_MAX  # the validated table stores integers as IntegerType
-        rules.append(
-            FieldRule(
-                name=name,
-                type=kind,
-                required=name in required,
-                minimum=prop.get("minimum"),
-                maximum=maximum,
-                pattern=prop.get("pattern"),
-                max_length=prop.get("maxLength"),
-            )
-        )
-    unknown = required - {r.name for r in rules}
-    if unknown:
-        raise SmartgridError(f"contract: required fields without a definition: {sorted(unknown)}")
-    return tuple(rules)
-
-
-@dataclass(frozen=True)
-class ValidationConfig:
-    """Thresholds of every validation rule, in one place.
-
-    ``fields`` defaults to the contract's properties (types, required, ranges, patterns);
-    replace a rule with ``with_range`` for a grid with other plausibility bounds.
-    """
-
-    fields: tuple[FieldRule, ...] = field(
-        default_factory=lambda: rules_from_schema(contract.event_schema())
-    )
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    max_future_skew_seconds: float = DEFAULT_MAX_FUTURE_SKEW_SECONDS
-    # Fields with a reason code of their own (instead of the generic bad_format:<name>).
-    timestamp_field: str = "timestamp"
-    meter_id_field: str = "meter_id"
-    # Decide plain, flat events with one cheap parse and fall back to the full Variant checks
-    # for the rest (see ingest.validation). Off: every event takes the full checks; the
-    # verdicts are the same either way, which the tests check.
-    fast_path: bool = True
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.max_body_bytes, int) or self.max_body_bytes <= 0:
-            raise SmartgridError(
-                f"--max-body-bytes must be a positive integer, got {self.max_body_bytes!r}"
-            )
-        if not math.isfinite(self.max_future_skew_seconds) or self.max_future_skew_seconds < 0:
-            raise SmartgridError(
-                "--max-future-skew must be zero or more seconds, "
-                f"got {self.max_future_skew_seconds!r}"
-            )
-        names = [rule.name for rule in self.fields]
-        if len(set(names)) != len(names):
-            raise SmartgridError(f"validation: duplicate field rules in {names}")
-        by_name = self.by_name
-        ts = by_name.get(self.timestamp_field)
-        if ts is None or ts.type != "string" or not ts.required:
-            raise SmartgridError(
-                f"validation: timestamp field {self.timestamp_field!r} must be a required string"
-            )
-
-    @property
-    def by_name(self) -> dict[str, FieldRule]:
-        return {rule.name: rule for rule in self.fields}
-
-    @property
-    def field_names(self) -> tuple[str, ...]:
-        return tuple(rule.name for rule in self.fields)
-
-    def with_range(
-        self, name: str, minimum: float | None, maximum: float | None
-    ) -> ValidationConfig:
-        rules = self.by_name
-        if name not in rules:
-            raise SmartgridError(f"validation: no field {name!r} in the contract")
-        new = replace(rules[name], minimum=minimum, maximum=maximum)
-        return replace(self, fields=tuple(new if r.name == name else r for r in self.fields))
-
-
-# --------------------------------------------------------------------------------------------
-# The job
-# --------------------------------------------------------------------------------------------
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$")
-_UNIT_SECONDS = {
-    **dict.fromkeys(("ms", "millisecond", "milliseconds"), 0.001),
-    **dict.fromkeys(("", "s", "sec", "secs", "second", "seconds"), 1.0),
-    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60.0),
-    **dict.fromkeys(("h", "hour", "hours"), 3600.0),
-}
-
-
-def parse_duration(text: str, option: str = "--interval") -> float:
-    """'5s', '500ms', '2m', '10 seconds', '1.5' (seconds) -> seconds."""
-    match = _DURATION.match(str(text).lower())
-    if not match or match.group(2) not in _UNIT_SECONDS:
-        raise SmartgridError(
-            f"{option}: cannot read {text!r} as a duration (examples: 5s, 500ms, 2m)"
-        )
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from ingest.config import IngestConfig, ValidationConfig
+from ingest.config import IngestConfig
+from ingest.rules import ValidationConfig
 from ingest.sources import read_events
 from ingest.writer import DeltaBatchWriter, RunStats, ensure_tables
+from smartgrid.delta import is_delta_table
 from smartgrid.errors import SmartgridError
 
 log = logging.getLogger(__name__)
@@ -77,20 +79,14 @@ class TableCounts:
         return "\n".join(lines)
 
 
-def _is_delta(spark: SparkSession, path: str) -> bool:
-    from delta.tables import DeltaTable
-
-    return DeltaTable.isDeltaTable(spark, path)
-
-
 def table_counts(spark: SparkSession, config: IngestConfig) -> TableCounts:
     """Count the rows of raw, validated and quarantine (by reason); 0 for a missing table."""
 
     def count(path: str) -> int:
-        return spark.read.format("delta").load(path).count() if _is_delta(spark, path) else 0
+        return spark.read.format("delta").load(path).count() if is_delta_table(spark, path) else 0
 
     reasons: dict[str, int] = {}
-    if _is_delta(spark, config.quarantine):
+    if is_delta_table(spark, config.quarantine):
         rows = (
             spark.read.format("delta")
             .load(config.quarantine)

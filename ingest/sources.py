@@ -21,15 +21,17 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from ingest.config import IngestConfig, Secret
+from ingest.config import IngestConfig
+from smartgrid import eventhubs
 from smartgrid.errors import SmartgridError
+from smartgrid.secrets import Secret
 
 LANDING_GLOB = "*.jsonl"
 
 EVENTHUB_NAMESPACE_ENV = "EVENTHUB_NAMESPACE"
-EVENTHUB_CONNECTION_STR_ENV = "EVENTHUB_CONNECTION_STR"
-EVENTHUB_NAME_ENV = "EVENTHUB_NAME"
-EVENTHUBS_KAFKA_PORT = 9093
+EVENTHUB_CONNECTION_STR_ENV = eventhubs.CONNECTION_ENV
+EVENTHUB_NAME_ENV = eventhubs.NAME_ENV
+EVENTHUBS_KAFKA_PORT = eventhubs.KAFKA_PORT
 # Databricks Runtime ships the Kafka client shaded under `kafkashaded.`; open-source Spark's
 # spark-sql-kafka connector uses the plain class name.
 PLAIN_LOGIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
@@ -111,8 +113,6 @@ def read_events(spark: SparkSession, config: IngestConfig) -> DataFrame:
 # Azure Event Hubs (Kafka endpoint)
 # --------------------------------------------------------------------------------------------
 
-_ENDPOINT = re.compile(r"(?:^|;)\s*Endpoint\s*=\s*sb://([^/;]+)", re.IGNORECASE)
-_ENTITY_PATH = re.compile(r"(?:^|;)\s*EntityPath\s*=\s*([^;]+)", re.IGNORECASE)
 _NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 
 
@@ -142,11 +142,7 @@ def eventhubs_kafka_options(
             "(from the namespace's Shared access policies, or a Databricks secret scope)"
         )
     # Never echo the connection string: the messages below name the problem only.
-    if not re.search(r"SharedAccess(Key|Signature)", connection, re.IGNORECASE):
-        raise SmartgridError(
-            f"{EVENTHUB_CONNECTION_STR_ENV} does not look like an Event Hubs connection string "
-            "(expected Endpoint=sb://...;SharedAccessKeyName=...;SharedAccessKey=...)"
-        )
+    eventhubs.check_connection_string(connection)
     if any(char in connection for char in '"\\\n\r'):
         raise SmartgridError(
             f"{EVENTHUB_CONNECTION_STR_ENV} contains a quote, backslash or line break; "
@@ -154,12 +150,11 @@ def eventhubs_kafka_options(
         )
     namespace = (env.get(EVENTHUB_NAMESPACE_ENV) or "").strip()
     if not namespace:
-        match = _ENDPOINT.search(connection)
-        if not match:
+        namespace = eventhubs.endpoint_host(connection) or ""
+        if not namespace:
             raise SmartgridError(
                 f"set {EVENTHUB_NAMESPACE_ENV} (the connection string names no Endpoint=sb://...)"
             )
-        namespace = match.group(1)
     namespace = namespace.removeprefix("sb://").rstrip("/")
     if not _NAMESPACE.match(namespace):
         raise SmartgridError(f"{EVENTHUB_NAMESPACE_ENV} {namespace!r} is not a namespace name")
@@ -167,7 +162,7 @@ def eventhubs_kafka_options(
     if databricks is None:
         databricks = on_databricks(env)
     module = DATABRICKS_PLAIN_LOGIN_MODULE if databricks else PLAIN_LOGIN_MODULE
-    jaas = f'{module} required username="$ConnectionString" password="{connection}";'
+    jaas = f'{module} required username="{eventhubs.KAFKA_USERNAME}" password="{connection}";'
     return {
         "kafka.bootstrap.servers": f"{host}:{EVENTHUBS_KAFKA_PORT}",
         "kafka.security.protocol": "SASL_SSL",
@@ -185,5 +180,4 @@ def eventhub_name(env: Mapping[str, str] | None = None) -> str | None:
     name = (env.get(EVENTHUB_NAME_ENV) or "").strip()
     if name:
         return name
-    match = _ENTITY_PATH.search(env.get(EVENTHUB_CONNECTION_STR_ENV) or "")
-    return match.group(1).strip() if match else None
+    return eventhubs.entity_path(env.get(EVENTHUB_CONNECTION_STR_ENV) or "")

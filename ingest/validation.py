@@ -44,7 +44,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
-from ingest.config import FieldRule, ValidationConfig
+from ingest.rules import FieldRule, ValidationConfig
 from ingest.tables import (
     QUARANTINE_SCHEMA,
     RAW_SCHEMA,

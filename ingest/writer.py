@@ -41,7 +41,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 from pyspark.util import inheritable_thread_target
 
-from ingest.config import IngestConfig, ValidationConfig
+from ingest.config import IngestConfig
+from ingest.rules import ValidationConfig
 from ingest.tables import QUARANTINE_SCHEMA, RAW_SCHEMA, VALIDATED_SCHEMA
 from ingest.validation import REASONS, check, to_quarantine, to_raw, to_validated
 

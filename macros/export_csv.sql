@@ -14,7 +14,7 @@
     1. this macro writes the rows, sorted by the key, as ONE partition into a hidden staging
        directory beside the target, `.<file name>.staging/part-00000-*.csv`
        (`insert overwrite directory`, coalesced to one partition);
-    2. `smartgrid export` / `smartgrid build` (smartgrid/dbt_runner.py: publish_staged_exports)
+    2. `smartgrid export` / `smartgrid build` (transform/publish.py: publish_staged_exports)
        then renames that part file over the target, an atomic rename on one file system, and
        removes the staging directory. Readers see the old file or the new one, never half a file.
   Run from the shell, step 2 is `smartgrid export --publish-only` (or the next `smartgrid` build).

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from producer.durations import parse_duration, parse_utc_timestamp
 from producer.faults import FAULT_KINDS, parse_fault_spec
 from producer.options import ProduceOptions, ReplayOptions, parse_mapping
 from producer.pacing import Pacing
 from producer.sinks import SINKS
 from producer.sinks.local import DEFAULT_MAX_EVENTS_PER_FILE
+from smartgrid.durations import parse_duration, parse_utc_timestamp
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
 

@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from producer.durations import format_timestamp_ms
 from producer.events import EventBatch
+from smartgrid.durations import format_timestamp_ms
 
 # Direct tables: (decimals, lowest and highest scaled value covered). Values outside fall back
 # to the three-part form, so nothing is ever clipped to fit a table.

@@ -24,9 +24,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from producer.durations import epoch_ms, format_timestamp_ms
 from producer.options import ReplayOptions
 from smartgrid.contract import SCHEMA_VERSION, event_schema
+from smartgrid.durations import epoch_ms, format_timestamp_ms
 from smartgrid.errors import SmartgridError
 
 REQUIRED = ("timestamp", "meter_id", "voltage", "power_factor")

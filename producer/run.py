@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TextIO
 
-from producer.durations import EPOCH, epoch_ms, format_timestamp_ms
 from producer.events import EventBatch
 from producer.faults import FaultInjector
 from producer.fleet import build_fleet, write_meter_registry
@@ -23,6 +22,7 @@ from producer.sending import Chunk, send_all
 from producer.simulator import Simulation
 from producer.sinks import Sink, make_sink
 from producer.summary import ProduceSummary, ReplaySummary
+from smartgrid.durations import EPOCH, epoch_ms, format_timestamp_ms
 from smartgrid.lake import Lake
 
 MAX_PROBLEMS_SHOWN = 100

@@ -19,21 +19,19 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from producer.events import EventBatch
+from smartgrid import eventhubs
 from smartgrid.errors import SmartgridError
 
 LOGGER = logging.getLogger(__name__)
 
-CONNECTION_ENV = "EVENTHUB_CONNECTION_STR"
-NAME_ENV = "EVENTHUB_NAME"
+CONNECTION_ENV = eventhubs.CONNECTION_ENV
+NAME_ENV = eventhubs.NAME_ENV
 NAMESPACE_ENV = "EVENTHUB_FULLY_QUALIFIED_NAMESPACE"
-
-_SECRET = re.compile(r"(SharedAccessKey|SharedAccessSignature)=[^;\s'\"]+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -67,8 +65,7 @@ class EventHubsConfig:
         name = environ.get(NAME_ENV, "")
         if connection and not name:
             # A connection string copied from the hub (not the namespace) names the hub itself.
-            match = re.search(r"EntityPath=([^;]+)", connection)
-            name = match.group(1) if match else ""
+            name = eventhubs.entity_path(connection) or ""
         return cls(
             eventhub_name=name,
             connection_str=connection,
@@ -77,9 +74,7 @@ class EventHubsConfig:
         )
 
     def redact(self, text: str) -> str:
-        if self.connection_str:
-            text = text.replace(self.connection_str, "<connection string>")
-        return _SECRET.sub(r"\1=<redacted>", text)
+        return eventhubs.redact(text, self.connection_str)
 
     def client_kwargs(self) -> dict[str, Any]:
         return {

@@ -25,15 +25,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from producer.events import EventBatch
+from smartgrid import eventhubs
 from smartgrid.errors import SmartgridError
 
 BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 TOPIC_ENV = "KAFKA_TOPIC"
 COMPRESSION_ENV = "KAFKA_COMPRESSION_TYPE"
-CONNECTION_ENV = "EVENTHUB_CONNECTION_STR"
-NAME_ENV = "EVENTHUB_NAME"
-EVENTHUBS_PORT = 9093
-EVENTHUBS_USERNAME = "$ConnectionString"
+CONNECTION_ENV = eventhubs.CONNECTION_ENV
+NAME_ENV = eventhubs.NAME_ENV
+EVENTHUBS_PORT = eventhubs.KAFKA_PORT
+EVENTHUBS_USERNAME = eventhubs.KAFKA_USERNAME
 COMPRESSION_TYPES = ("none", "gzip", "snappy", "lz4", "zstd")
 
 # librdkafka logs each failed connection attempt (many a second while a broker is away). Its
@@ -43,9 +44,6 @@ CLIENT_LOG = logging.getLogger("producer.sinks.kafka.librdkafka")
 CLIENT_LOG.addHandler(logging.NullHandler())
 CLIENT_LOG.propagate = False
 
-_ENDPOINT = re.compile(r"(?:^|;)\s*Endpoint\s*=\s*sb://([^/;\s]+)", re.IGNORECASE)
-_ENTITY_PATH = re.compile(r"(?:^|;)\s*EntityPath\s*=\s*([^;\s]+)", re.IGNORECASE)
-_SECRET = re.compile(r"(SharedAccessKey|SharedAccessSignature)=[^;\s'\"]+", re.IGNORECASE)
 _BOOTSTRAP = re.compile(r"^[A-Za-z0-9._-]+:\d{1,5}(,[A-Za-z0-9._-]+:\d{1,5})*$")
 # Kafka's own rule for topic names (and Event Hubs names are a subset).
 _TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
@@ -113,17 +111,16 @@ class KafkaConfig:
         )
         if not use_eventhubs:
             return cls(bootstrap_servers=bootstrap or "", topic=topic or "", **overrides)
-        _check_connection_string(connection)
+        eventhubs.check_connection_string(connection)
         if bootstrap is None:
-            match = _ENDPOINT.search(connection)
-            if not match:
+            host = eventhubs.endpoint_host(connection)
+            if not host:
                 raise SmartgridError(
                     f"{CONNECTION_ENV} names no Endpoint=sb://<namespace>.servicebus.windows.net/"
                 )
-            bootstrap = f"{match.group(1)}:{EVENTHUBS_PORT}"
+            bootstrap = f"{host}:{EVENTHUBS_PORT}"
         if topic is None:
-            match = _ENTITY_PATH.search(connection)
-            topic = match.group(1) if match else None
+            topic = eventhubs.entity_path(connection)
         # Event Hubs' Kafka endpoint: compression is not on every tier; no compression unless asked.
         overrides.setdefault("compression_type", "none")
         return cls(
@@ -170,18 +167,7 @@ class KafkaConfig:
         return f"topic {self.topic!r} at {self.bootstrap_servers} ({where})"
 
     def redact(self, text: str) -> str:
-        if self.connection_str:
-            text = text.replace(self.connection_str, "<connection string>")
-        return _SECRET.sub(r"\1=<redacted>", text)
-
-
-def _check_connection_string(connection: str) -> None:
-    # The messages name the problem only: the value itself is a secret.
-    if not re.search(r"SharedAccess(Key|Signature)", connection, re.IGNORECASE):
-        raise SmartgridError(
-            f"{CONNECTION_ENV} does not look like an Event Hubs connection string "
-            "(expected Endpoint=sb://...;SharedAccessKeyName=...;SharedAccessKey=...)"
-        )
+        return eventhubs.redact(text, self.connection_str)
 
 
 def create_producer(config: KafkaConfig, on_delivery) -> Any:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from smartgrid import dbt_runner
 from smartgrid.lake import Lake
+from transform import runner as dbt_runner
 
 sys.path.insert(0, str(Path(__file__).parent))
 from dbt_events import DBT_VARS, batch_one, quarantined, write_quarantine, write_validated

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dbt_tables import CONTRACT_COLUMNS, assert_marts_match
 
-from smartgrid import dbt_runner
+from transform import runner as dbt_runner
 
 
 def test_full_build_matches_independent_computation(spark, built) -> None:

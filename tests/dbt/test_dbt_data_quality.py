@@ -7,7 +7,7 @@ import pytest
 from dbt_events import quarantined
 from dbt_tables import table_rows
 
-# The names and types the dashboard reads (smartgrid/report): a change here is a change there.
+# The names and types the dashboard reads (dashboard/): a change here is a change there.
 SCHEMAS = {
     "fct_quarantine_reasons": [
         ("ingested_on", "date"),

@@ -31,8 +31,8 @@ from dbt_tables import (
     table_rows,
 )
 
-from smartgrid import dbt_runner
 from smartgrid.lake import Lake
+from transform import runner as dbt_runner
 
 
 def test_second_run_without_new_data_changes_nothing(spark, built, dbt_lake) -> None:

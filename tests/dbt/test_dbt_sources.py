@@ -6,8 +6,8 @@ from pathlib import Path
 
 from dbt_events import DBT_VARS
 
-from smartgrid import dbt_runner
 from smartgrid.lake import Lake
+from transform import runner as dbt_runner
 
 ROOT = Path(__file__).resolve().parents[2]
 

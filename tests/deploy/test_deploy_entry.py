@@ -236,6 +236,15 @@ def test_a_volume_lake_is_refused_in_one_line(tmp_path: Path, capsys) -> None:
     assert "external location" in err
 
 
+def _packaged() -> list[str]:
+    """The packages pyproject.toml ships (``tool.setuptools.packages.find``), top level only."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    return [pattern.rstrip("*") for pattern in include]
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     """The wheel, built by the bundle's artifact command from a copy of the project files."""
@@ -247,7 +256,7 @@ def wheel(tmp_path_factory) -> Path:
     source = tmp_path_factory.mktemp("wheel-source")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, source / name)
-    for package in ("smartgrid", "producer", "ingest", "deploy"):
+    for package in _packaged():
         shutil.copytree(
             ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
         )
@@ -278,8 +287,10 @@ def test_the_wheel_holds_the_code_and_a_lean_core(wheel: Path) -> None:
         entry_points = next(
             archive.read(n).decode() for n in names if n.endswith(".dist-info/entry_points.txt")
         )
-    for package in ("smartgrid", "producer", "ingest", "deploy"):
+    # Every package of the tree, the deploy tasks' imports (ingest, transform's publishing) too.
+    for package in _packaged():
         assert f"{package}/__init__.py" in names, package
+    assert "transform/publish.py" in names
     assert "smartgrid/event.schema.json" in names
     assert "smartgrid-ingest-task = deploy.tasks:ingest_entry" in entry_points
     assert "smartgrid-publish-task = deploy.tasks:publish_entry" in entry_points

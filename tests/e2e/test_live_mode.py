@@ -27,7 +27,7 @@ def test_live_mode_refreshes_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None
         [
             sys.executable,
             "-m",
-            "smartgrid.cli",
+            "pipeline.cli",
             "demo",
             "--live",
             "--lake",

@@ -18,10 +18,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from smartgrid import dbt_runner
+from dashboard.columns import CURATED_CSV_HEADER
 from smartgrid.contract import event_schema
 from smartgrid.lake import Lake
-from smartgrid.report.columns import CURATED_CSV_HEADER
+from transform import runner as dbt_runner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
 import dbt_expected as expected

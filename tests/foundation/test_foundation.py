@@ -11,7 +11,7 @@ import jinja2
 import pytest
 import yaml
 
-from smartgrid.cli import main
+from pipeline.cli import main
 from smartgrid.errors import SmartgridError
 from smartgrid.java import check_java, parse_java_major
 from smartgrid.lake import ZONES, Lake

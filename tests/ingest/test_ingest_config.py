@@ -11,17 +11,19 @@ import logging
 import pytest
 
 from ingest.cli import config_from_args
-from ingest.config import IngestConfig, Secret, ValidationConfig, parse_duration
+from ingest.config import IngestConfig
+from ingest.rules import ValidationConfig
 from ingest.sources import (
     DATABRICKS_PLAIN_LOGIN_MODULE,
     PLAIN_LOGIN_MODULE,
     eventhub_name,
     eventhubs_kafka_options,
 )
+from pipeline.cli import build_parser, main
 from smartgrid import contract
-from smartgrid.cli import build_parser, main
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
+from smartgrid.secrets import Secret
 
 SECRET_KEY = "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWs="
 CONNECTION = (
@@ -104,18 +106,39 @@ def test_range_override_is_checked() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"),
+    ("interval", "skew", "interval_seconds", "skew_seconds"),
+    [("5s", "300s", 5.0, 300.0), ("500ms", "0s", 0.5, 0.0), ("2m", "1h", 120.0, 3600.0)],
+)
+def test_durations_use_the_one_grammar(
+    tmp_path, interval: str, skew: str, interval_seconds: float, skew_seconds: float
+) -> None:
+    """--interval and --max-future-skew read smartgrid.durations' grammar (the producer's too);
+    a zero skew is a tolerance of none, a zero interval is refused."""
+    args = build_parser().parse_args(
+        ["ingest", "--lake", str(tmp_path), "--interval", interval, "--max-future-skew", skew]
+    )
+    config, validation = config_from_args(args, {})
+    assert config.interval_seconds == interval_seconds
+    assert validation.max_future_skew_seconds == skew_seconds
+
+
+@pytest.mark.parametrize(
+    ("option", "text"),
     [
-        ("5s", 5.0),
-        ("500ms", 0.5),
-        ("2m", 120.0),
-        ("10 seconds", 10.0),
-        ("1.5", 1.5),
-        ("1h", 3600.0),
+        ("--interval", "1.5"),  # no unit
+        ("--interval", "10 seconds"),  # a spelled-out unit
+        ("--interval", "0s"),  # an interval must be positive
+        ("--max-future-skew", "-5s"),
+        ("--max-future-skew", "1.5m"),  # whole numbers only: write 90s
     ],
 )
-def test_durations(text: str, seconds: float) -> None:
-    assert parse_duration(text) == seconds
+def test_durations_outside_the_grammar_are_refused_by_name(
+    tmp_path, option: str, text: str
+) -> None:
+    args = build_parser().parse_args(["ingest", "--lake", str(tmp_path), f"{option}={text}"])
+    with pytest.raises(SmartgridError) as err:
+        config_from_args(args, {})
+    assert option in str(err.value) and repr(text) in str(err.value)
 
 
 def test_defaults_and_trigger(tmp_path) -> None:

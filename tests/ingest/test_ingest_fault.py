@@ -69,7 +69,7 @@ def start_ingest(lake: Path) -> subprocess.Popen:
         [
             sys.executable,
             "-m",
-            "smartgrid.cli",
+            "pipeline.cli",
             "ingest",
             "--lake",
             str(lake),
@@ -191,7 +191,7 @@ def test_sigterm_stops_a_continuous_run_after_its_batch(tmp_path) -> None:
         [
             sys.executable,
             "-m",
-            "smartgrid.cli",
+            "pipeline.cli",
             "ingest",
             "--lake",
             str(lake),

@@ -25,7 +25,7 @@ from ingest_helpers import body, make_event
 from jsonschema import Draft202012Validator
 from pyspark.testing import assertDataFrameEqual
 
-from ingest.config import ValidationConfig
+from ingest.rules import ValidationConfig
 from ingest.validation import check
 from smartgrid import contract
 

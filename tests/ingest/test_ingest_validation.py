@@ -10,7 +10,7 @@ from ingest_helpers import body, make_event
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from ingest.config import ValidationConfig
+from ingest.rules import ValidationConfig
 from ingest.sources import landing_lines
 from ingest.tables import QUARANTINE_SCHEMA, RAW_SCHEMA, VALIDATED_SCHEMA
 from ingest.validation import (

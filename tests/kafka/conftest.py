@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from smartgrid.kafka_broker import BrokerInfo, running_broker
+from kafka_broker import BrokerInfo, running_broker
 from smartgrid.lake import Lake
 
 

@@ -6,8 +6,8 @@ import re
 import socket
 from pathlib import Path
 
-from smartgrid import kafka_broker
-from smartgrid.cli import main
+import kafka_broker
+from pipeline.cli import main
 from smartgrid.lake import Lake
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ runs is the one tests/kafka/test_kafka_end_to_end.py checks.
 
 from __future__ import annotations
 
-from smartgrid.cli import build_parser, main
+from pipeline.cli import build_parser, main
 
 
 def test_default_source_is_the_local_event_hub() -> None:

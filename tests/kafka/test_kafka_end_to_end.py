@@ -26,13 +26,13 @@ from pyspark.testing import assertDataFrameEqual
 
 from ingest.config import IngestConfig
 from ingest.job import run_ingest, table_counts
+from kafka_broker import create_topic
 from producer.faults import parse_fault_spec
 from producer.options import ProduceOptions
 from producer.run import produce
 from producer.sinks import make_sink
-from smartgrid import dbt_runner
-from smartgrid.kafka_broker import create_topic
 from smartgrid.lake import Lake
+from transform import runner as dbt_runner
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 20
@@ -59,7 +59,7 @@ def _options(start: datetime) -> ProduceOptions:
 
 def _ingest_command(lake: Lake, bootstrap: str, *extra: str) -> list[str]:
     return [
-        sys.executable, "-m", "smartgrid.cli", "ingest", "--lake", lake.root,
+        sys.executable, "-m", "pipeline.cli", "ingest", "--lake", lake.root,
         "--source", "kafka", "--kafka-bootstrap", bootstrap, "--topic", TOPIC,
         "--trigger", "available-now", "--driver-memory", "1g", *extra,
     ]  # fmt: skip

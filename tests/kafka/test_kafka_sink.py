@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import consume_all
 
+from kafka_broker import create_topic
 from producer.events import EventBatch
 from producer.faults import parse_fault_spec
 from producer.options import ProduceOptions
@@ -28,7 +29,6 @@ from producer.sending import Chunk, send_all
 from producer.sinks import make_sink
 from producer.sinks.kafka import KafkaConfig, KafkaSink
 from smartgrid.errors import SmartgridError
-from smartgrid.kafka_broker import create_topic
 
 # A fake key made at run time (no key-shaped literal in the repository; see scripts/scan_secrets.py).
 SECRET_KEY = base64.b64encode(os.urandom(32)).decode()
@@ -87,7 +87,7 @@ def test_delivery_failures_are_counted_and_raised(kafka, topic, lake) -> None:
     closing the sink raises with the count instead of losing them silently."""
     from confluent_kafka.admin import NewTopic
 
-    from smartgrid.kafka_broker import admin_client
+    from kafka_broker import admin_client
 
     limit = {"max.message.bytes": "500"}  # bytes of a (compressed) record batch
     admin = admin_client(kafka.bootstrap)  # kept alive until the topic exists
@@ -127,7 +127,7 @@ def test_unreachable_broker_is_one_clear_error_before_any_work(lake) -> None:
 
 def test_cli_produces_into_kafka(kafka, topic, lake) -> None:
     command = [
-        sys.executable, "-m", "smartgrid.cli", "produce", "--lake", lake.root,
+        sys.executable, "-m", "pipeline.cli", "produce", "--lake", lake.root,
         "--sink", "kafka", "--kafka-bootstrap", kafka.bootstrap, "--topic", topic,
         "--meters", "3", "--duration", "1h",
     ]  # fmt: skip
@@ -146,7 +146,7 @@ def test_cli_produces_into_kafka(kafka, topic, lake) -> None:
     ],
 )
 def test_cli_refuses_bad_kafka_options(argv, message, lake, capsys, monkeypatch) -> None:
-    from smartgrid.cli import main
+    from pipeline.cli import main
 
     for name in ("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_TOPIC", "EVENTHUB_CONNECTION_STR"):
         monkeypatch.delenv(name, raising=False)
@@ -223,7 +223,7 @@ def test_the_connection_string_is_never_printed() -> None:
 def test_cli_error_about_a_bad_connection_string_does_not_echo_it(lake, capsys, monkeypatch):
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     monkeypatch.setenv("EVENTHUB_CONNECTION_STR", f"Endpoint=sb://x/;Key={SECRET_KEY}")
-    from smartgrid.cli import main
+    from pipeline.cli import main
 
     assert main(["produce", "--lake", lake.root, "--sink", "kafka", "--duration", "1h"]) == 2
     captured = capsys.readouterr()

@@ -13,17 +13,17 @@ from pathlib import Path
 
 import yaml
 
-from smartgrid import dbt_runner
-from smartgrid.lake import Lake
-from smartgrid.report.columns import (
+from dashboard.columns import (
     CURATED_CSV_COLUMNS,
     CURATED_CSV_HEADER,
     CURATED_CSV_NAME,
     DAYPARTS,
     READINGS_TABLE,
 )
-from smartgrid.report.load import load_dashboard
-from smartgrid.report.model import DashboardData
+from dashboard.load import load_dashboard
+from dashboard.model import DashboardData
+from smartgrid.lake import Lake
+from transform import runner as dbt_runner
 
 ROOT = Path(__file__).resolve().parents[2]
 MARTS = ROOT / "models" / "marts"

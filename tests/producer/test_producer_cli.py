@@ -11,7 +11,7 @@ import orjson
 import pytest
 from producer_helpers import landing_files, landing_lines
 
-from smartgrid.cli import main
+from pipeline.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,7 +109,7 @@ def test_sigterm_stops_a_live_run_and_flushes_what_was_accepted(tmp_path) -> Non
     lake = tmp_path / "lake"
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "smartgrid.cli", "produce", "--lake", str(lake),
+            sys.executable, "-m", "pipeline.cli", "produce", "--lake", str(lake),
             "--meters", "3", "--interval", "1s", "--duration", "1h", "--realtime", "--verbose",
         ],
         stderr=subprocess.PIPE,

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from producer.durations import epoch_ms, format_timestamp_ms, parse_duration, parse_utc_timestamp
 from producer.faults import FaultSpec, parse_fault_spec
+from smartgrid.durations import epoch_ms, format_timestamp_ms, parse_duration, parse_utc_timestamp
 from smartgrid.errors import SmartgridError
 
 

@@ -1,6 +1,6 @@
 """``smartgrid build`` (dbt build on the lake) and ``smartgrid export`` (the CSV for Power BI).
 
-Only option parsing here; the work is in smartgrid.dbt_runner.
+Only option parsing here; the work is in transform.runner.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from smartgrid import catalog
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
 
@@ -53,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "(default <lake>/curated/smart_grid_curated.csv).",
     )
     export.add_argument(
-        "--relation", default="fct_meter_readings", help="model to export (default: %(default)s)"
+        "--relation", default=catalog.EXPORT_RELATION, help="model to export (default: %(default)s)"
     )
     export.add_argument(
         "--path", help="output file (default: <lake>/curated/smart_grid_curated.csv)"
@@ -67,11 +68,11 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def _build(args: argparse.Namespace) -> int:
-    from smartgrid import dbt_runner
+    from transform import runner
 
     dbt_vars = _parse_vars(args.vars)  # refuse a bad option before Spark starts
     lake = Lake.resolve(args.lake)
-    dbt_runner.build(
+    runner.build(
         lake,
         select=args.select,
         exclude=args.exclude,
@@ -80,17 +81,19 @@ def _build(args: argparse.Namespace) -> int:
         dbt_vars=dbt_vars,
     )
     if args.export:
-        print(f"exported {dbt_runner.export_csv(lake)}")
+        print(f"exported {runner.export_csv(lake)}")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    from smartgrid import dbt_runner
+    from transform import runner
 
     lake = Lake.resolve(args.lake)
     if args.publish_only:
-        for path in dbt_runner.publish_staged_exports(lake.curated):
+        from transform.publish import publish_local
+
+        for path in publish_local(lake.curated):
             print(f"published {path}")
         return 0
-    print(f"exported {dbt_runner.export_csv(lake, relation=args.relation, path=args.path)}")
+    print(f"exported {runner.export_csv(lake, relation=args.relation, path=args.path)}")
     return 0

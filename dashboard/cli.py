@@ -1,5 +1,5 @@
 """``smartgrid report``: render the dashboard from the curated tables (options only; work is in
-``smartgrid.report``)."""
+``dashboard``)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from smartgrid.report.dashboard import build_dashboard, check_output, default_output
+    from dashboard.dashboard import build_dashboard, check_output, default_output
 
     lake = Lake.resolve(args.lake)
     out = check_output((args.out.expanduser().resolve()) if args.out else default_output(lake))

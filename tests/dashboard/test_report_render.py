@@ -11,9 +11,9 @@ from datetime import date
 import pytest
 from htmltree import parse
 
-from smartgrid.report import charts
-from smartgrid.report.model import DailyTarget, DataQuality, MeterDaily, MeterDaypart
-from smartgrid.report.render import (
+from dashboard import charts, svg
+from dashboard.model import DailyTarget, DataQuality, MeterDaily, MeterDaypart
+from dashboard.render import (
     CHART_DAILY,
     CHART_DAYPART,
     CHART_TARGET,
@@ -206,7 +206,7 @@ def test_page_is_self_contained(data) -> None:
     [(0.0, "0.00\u202f%"), (0.00004, "<0.01\u202f%"), (0.0123, "1.23\u202f%"), (None, "\u2013")],
 )
 def test_small_shares_do_not_read_as_zero(share: float | None, text: str) -> None:
-    assert charts.fmt_pct(share, 2) == text
+    assert svg.fmt_pct(share, 2) == text
 
 
 def test_refresh_is_opt_in(data) -> None:
@@ -227,7 +227,7 @@ def test_trend_is_downsampled_by_weighted_mean(data) -> None:
 
 @pytest.mark.parametrize(("lo", "hi"), [(0, 1234.5), (0, 0.07), (3, 3), (0, 98765)])
 def test_nice_ticks_cover_the_range_in_round_steps(lo: float, hi: float) -> None:
-    ticks = charts.nice_ticks(lo, hi)
+    ticks = svg.nice_ticks(lo, hi)
     assert ticks[0] <= lo and ticks[-1] >= hi
     steps = {round(b - a, 9) for a, b in itertools.pairwise(ticks)}
     assert len(steps) == 1

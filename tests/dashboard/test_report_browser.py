@@ -18,8 +18,8 @@ import pytest
 from htmltree import parse
 from sample_data import make_data
 
-from smartgrid.report.model import DashboardData
-from smartgrid.report.render import (
+from dashboard.model import DashboardData
+from dashboard.render import (
     CHART_DAILY,
     CHART_DAYPART,
     CHART_TARGET,

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from sample_data import make_data
 
-from smartgrid.report.model import DashboardData
+from dashboard.model import DashboardData
 
 
 @pytest.fixture

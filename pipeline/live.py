@@ -34,6 +34,39 @@ from smartgrid.lake import Lake
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+@dataclass(frozen=True)
+class LiveOptions:
+    """What ``smartgrid demo --live`` runs with; filled from the command line by ``from_args``."""
+
+    lake: str | None = None
+    meters: int = 1000
+    interval: str = "1s"
+    seed: int = 42
+    faults: str = ""
+    keep: bool = False
+    refresh: float = 20.0
+    ingest_every: float = 5.0
+    run_for: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.refresh <= 0:
+            raise SmartgridError(f"--refresh {self.refresh} must be positive seconds")
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> LiveOptions:
+        return cls(
+            lake=args.lake,
+            meters=args.meters,
+            interval=args.interval,
+            seed=args.seed,
+            faults=args.faults,
+            keep=args.keep,
+            refresh=args.refresh,
+            ingest_every=args.ingest_every,
+            run_for=args.run_for,
+        )
+
+
 class StoppableClock(SystemClock):
     """The producer's wall clock, whose sleeps end early when ``stop`` is set.
 
@@ -71,21 +104,6 @@ class LiveReport:
         return [r.freshness_seconds for r in steady if r.freshness_seconds is not None]
 
 
-def _newest_curated(spark, lake: Lake) -> tuple[int, datetime | None]:
-    from pyspark.sql import functions as F
-
-    row = (
-        spark.read.format("delta")
-        .load(lake.path("curated", "fct_meter_readings"))
-        .agg(F.count(F.lit(1)).alias("rows"), F.max("timestamp").alias("newest"))
-        .first()
-    )
-    newest = row["newest"]
-    if newest is not None and newest.tzinfo is None:
-        newest = newest.replace(tzinfo=timezone.utc)  # the session time zone is UTC
-    return row["rows"], newest
-
-
 def _run_thread(name: str, target, errors: list[str]) -> threading.Thread:
     def body() -> None:
         try:
@@ -98,66 +116,59 @@ def _run_thread(name: str, target, errors: list[str]) -> threading.Thread:
     return thread
 
 
-def run_live(args: argparse.Namespace, out=None) -> LiveReport:
-    from ingest.config import IngestConfig
-    from ingest.job import run_ingest, table_counts
+def run_live(live: LiveOptions, out=None) -> LiveReport:
+    # Imported here: `smartgrid --help` and `smartgrid produce` need no Spark.
+    from pipeline import stages
     from producer.faults import parse_fault_spec
-    from producer.options import ProduceOptions
     from producer.pacing import Pacing
-    from producer.run import produce
-    from smartgrid import dbt_runner
-    from smartgrid.demo import _interval, reset_lake
-    from smartgrid.report.dashboard import build_dashboard
 
     out = out or sys.stdout
-    lake = Lake.resolve(args.lake)
-    if args.refresh <= 0:
-        raise SmartgridError(f"--refresh {args.refresh} must be positive seconds")
-    run_for = args.run_for
-    options = ProduceOptions(
-        meters=args.meters,
-        interval=_interval(args.interval),
+    lake = Lake.resolve(live.lake)
+    run_for = live.run_for
+    options = stages.ProduceOptions(
+        meters=live.meters,
+        interval=stages.interval(live.interval),
         # Long enough to outlast any session; Ctrl-C or --for ends it.
         duration=timedelta(days=365),
-        seed=args.seed,
-        faults=parse_fault_spec(args.faults),
+        seed=live.seed,
+        faults=parse_fault_spec(live.faults),
         pacing=Pacing(realtime=True, speed=1.0),
-        batch_size=args.meters * 5,
+        batch_size=live.meters * 5,
         progress_every=30.0,
     )
-    if not args.keep:
-        reset_lake(lake)
+    if not live.keep:
+        stages.reset_lake(lake)
     lake.ensure()
-    spark = dbt_runner.start_spark(lake)
+    spark = stages.start_spark(lake)
     report = LiveReport()
     # dbt needs its tables before the first refresh: the seeds and a first run of every model.
-    dbt_runner.build(lake, spark=spark, command="seed")
-    dbt_runner.build(lake, spark=spark, command="run")
+    stages.build(lake, spark, command="seed")
+    stages.build(lake, spark, command="run")
 
     stop_producer = threading.Event()
     stop_ingest = threading.Event()
     produced: dict[str, int] = {}
 
     def producer_loop() -> None:
-        summary = produce(options, lake, clock=StoppableClock(stop_producer))
+        summary = stages.produce(options, lake, clock=StoppableClock(stop_producer))
         produced["events"] = summary.events_sent
 
-    ingest_config = IngestConfig(
-        lake=lake, trigger="continuous", interval_seconds=args.ingest_every
+    ingest_config = stages.IngestConfig(
+        lake=lake, trigger="continuous", interval_seconds=live.ingest_every
     )
     threads = [
         _run_thread("producer", producer_loop, report.errors),
         _run_thread(
             "ingest",
-            lambda: run_ingest(ingest_config, spark=spark, stop_event=stop_ingest),
+            lambda: stages.ingest(ingest_config, spark, stop_event=stop_ingest),
             report.errors,
         ),
     ]
-    rate = args.meters / options.interval.total_seconds()
+    rate = live.meters / options.interval.total_seconds()
     print(
-        f"live: {args.meters} meters every {options.interval.total_seconds():g} s "
-        f"(~{rate:,.0f} events/s), ingest every {args.ingest_every:g} s, "
-        f"refresh every {args.refresh:g} s; Ctrl-C stops",
+        f"live: {live.meters} meters every {options.interval.total_seconds():g} s "
+        f"(~{rate:,.0f} events/s), ingest every {live.ingest_every:g} s, "
+        f"refresh every {live.refresh:g} s; Ctrl-C stops",
         file=out,
         flush=True,
     )
@@ -175,12 +186,12 @@ def run_live(args: argparse.Namespace, out=None) -> LiveReport:
         ):
             cycle = time.monotonic()
             number += 1
-            dbt_runner.build(lake, spark=spark, command="run")
-            dbt_runner.export_csv(lake, spark=spark)
-            build_dashboard(
-                spark, lake, refresh_seconds=max(5, int(args.refresh)), allow_missing=True
+            stages.build(lake, spark, command="run")
+            stages.export(lake, spark)
+            stages.report(
+                spark, lake, refresh_seconds=max(5, int(live.refresh)), allow_missing=True
             )
-            rows, newest = _newest_curated(spark, lake)
+            rows, newest = stages.newest_curated(spark, lake)
             finished = datetime.now(timezone.utc)
             age = (finished - newest).total_seconds() if newest else None
             refresh = Refresh(number, finished, time.monotonic() - cycle, rows, age)
@@ -192,7 +203,7 @@ def run_live(args: argparse.Namespace, out=None) -> LiveReport:
                 flush=True,
             )
             # Wait out the rest of the period; a stop request interrupts the wait.
-            stop.wait(max(0.0, args.refresh - (time.monotonic() - cycle)))
+            stop.wait(max(0.0, live.refresh - (time.monotonic() - cycle)))
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -207,11 +218,11 @@ def run_live(args: argparse.Namespace, out=None) -> LiveReport:
         threads[1].join()
 
     # Catch up on what landed after the last micro-batch, then a full build with tests.
-    run_ingest(IngestConfig(lake=lake), spark=spark)
-    dbt_runner.build(lake, spark=spark)
-    dbt_runner.export_csv(lake, spark=spark)
-    dashboard = build_dashboard(spark, lake)
-    counts = table_counts(spark, ingest_config)
+    stages.ingest(stages.IngestConfig(lake=lake), spark)
+    stages.build(lake, spark)
+    stages.export(lake, spark)
+    dashboard = stages.report(spark, lake)
+    counts = stages.counts(spark, ingest_config)
     report.produced = produced.get("events", 0)
     report.raw = counts.raw
     _print_live_summary(report, dashboard, out)

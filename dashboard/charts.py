@@ -2,7 +2,7 @@
 
 Every chart is wrapped by the page in an element carrying ``data-chart`` and ``data-points``;
 every drawn datum carries ``data-mark`` so a browser test can check what was laid out.
-Every piece of text goes through ``esc`` (meter ids come from the data, not from us).
+Formatting and the SVG primitives they share are dashboard/svg.py.
 """
 
 from __future__ import annotations
@@ -10,11 +10,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from html import escape
+from datetime import date, datetime
 
-from smartgrid.report.columns import DAYPARTS
-from smartgrid.report.model import DailyTarget, MeterDaily, MeterDaypart, ReasonCount, TrendPoint
+from dashboard.columns import DAYPARTS
+from dashboard.model import DailyTarget, MeterDaily, MeterDaypart, ReasonCount, TrendPoint
+from dashboard.svg import (
+    Box,
+    esc,
+    fmt,
+    fmt_pct,
+    nice_ticks,
+    shorten,
+    svg_chart,
+    tick_label,
+    time_ticks,
+    y_grid,
+)
 
 # Colours: one accent for measures, one palette for dayparts (night to evening).
 ACCENT = "#2563eb"
@@ -30,91 +41,6 @@ DAYPART_COLOURS = {
 MAX_TREND_POINTS = 1500
 
 
-def esc(value: object) -> str:
-    return escape(str(value), quote=True)
-
-
-def fmt(value: float | None, digits: int = 0, unit: str = "") -> str:
-    """``1234.5 -> '1,235'``; None -> an en dash; the unit follows with a thin space."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "\u2013"
-    text = f"{value:,.{digits}f}"
-    return f"{text}\u202f{unit}" if unit else text
-
-
-def fmt_pct(share: float | None, digits: int = 1) -> str:
-    """``0.0123 -> '1.2 %'``; a share too small to show at ``digits`` reads '<0.01 %', not 0."""
-    if share is None:
-        return "\u2013"
-    smallest = 10.0**-digits
-    if 0 < abs(share * 100) < smallest:
-        return f"<{smallest:.{digits}f}\u202f%"
-    return f"{share * 100:.{digits}f}\u202f%"
-
-
-def fmt_energy(kwh: float | None) -> str:
-    """kWh with a precision that suits its size (MWh from 10,000 kWh)."""
-    if kwh is None:
-        return "\u2013"
-    if abs(kwh) >= 10_000:
-        return fmt(kwh / 1000, 1, "MWh")
-    return fmt(kwh, 1 if abs(kwh) < 1000 else 0, "kWh")
-
-
-def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values covering [lo, hi] (steps of 1, 2 or 5 x 10^k)."""
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return [0.0, 1.0]
-    if hi < lo:
-        lo, hi = hi, lo
-    span = hi - lo
-    if span == 0:
-        span = abs(hi) or 1.0
-        lo, hi = lo - span / 2, hi + span / 2
-        span = hi - lo
-    raw = span / count
-    step = 10 ** math.floor(math.log10(raw))
-    for multiple in (1, 2, 2.5, 5, 10):
-        if raw <= step * multiple:
-            step *= multiple
-            break
-    start = math.floor(lo / step + 1e-9) * step
-    end = math.ceil(hi / step - 1e-9) * step
-    n = round((end - start) / step)
-    return [round(start + i * step, 10) for i in range(n + 1)]
-
-
-def _tick_label(value: float) -> str:
-    if abs(value) >= 1_000_000:
-        return f"{value / 1_000_000:g}M"
-    if abs(value) >= 10_000:
-        return f"{value / 1000:g}k"
-    return f"{value:,.10g}"
-
-
-def _time_ticks(start: datetime, end: datetime) -> tuple[list[datetime], str]:
-    """Ticks at midnights (long spans) or round hours (short spans), with their label format."""
-    span_h = (end - start).total_seconds() / 3600
-    if span_h >= 48:
-        days = max(1, math.ceil(span_h / 24 / 8))
-        first = datetime.combine(start.date(), datetime.min.time(), tzinfo=start.tzinfo)
-        if first < start:
-            first += timedelta(days=1)
-        step, fmt_ = timedelta(days=days), "%d %b"
-    else:
-        hours = next(h for h in (1, 2, 3, 6, 12, 24) if span_h / h <= 8)
-        first = start.replace(minute=0, second=0, microsecond=0)
-        while first < start or first.hour % hours:
-            first += timedelta(hours=1)
-        step, fmt_ = timedelta(hours=hours), "%H:%M"
-    ticks = []
-    t = first
-    while t <= end:
-        ticks.append(t)
-        t += step
-    return ticks, fmt_
-
-
 def downsample(points: Sequence[TrendPoint], limit: int = MAX_TREND_POINTS) -> list[TrendPoint]:
     """Average consecutive buckets (weighted by readings) down to at most ``limit`` points."""
     if len(points) <= limit:
@@ -127,61 +53,6 @@ def downsample(points: Sequence[TrendPoint], limit: int = MAX_TREND_POINTS) -> l
         avg = sum(p.avg_watts * w for p, w in zip(group, weights, strict=True)) / sum(weights)
         out.append(TrendPoint(group[0].at, avg, sum(p.readings for p in group)))
     return out
-
-
-@dataclass(frozen=True)
-class Box:
-    """The plotting area inside an SVG of ``width`` x ``height``."""
-
-    width: int
-    height: int
-    left: int
-    right: int
-    top: int
-    bottom: int
-
-    @property
-    def x0(self) -> float:
-        return self.left
-
-    @property
-    def x1(self) -> float:
-        return self.width - self.right
-
-    @property
-    def y0(self) -> float:
-        return self.height - self.bottom
-
-    @property
-    def y1(self) -> float:
-        return self.top
-
-    def y(self, value: float, lo: float, hi: float) -> float:
-        return self.y0 - (value - lo) / (hi - lo) * (self.y0 - self.y1)
-
-
-def _svg(box: Box, label: str, body: str) -> str:
-    return (
-        f'<svg class="chart" viewBox="0 0 {box.width} {box.height}" role="img" '
-        f'aria-label="{esc(label)}" preserveAspectRatio="xMidYMid meet">{body}</svg>'
-    )
-
-
-def _y_grid(box: Box, ticks: list[float], unit: str) -> str:
-    lo, hi = ticks[0], ticks[-1]
-    parts = []
-    for t in ticks:
-        y = box.y(t, lo, hi)
-        parts.append(
-            f'<line class="grid" x1="{box.x0}" x2="{box.x1}" y1="{y:.1f}" y2="{y:.1f}"/>'
-            f'<text class="tick" x="{box.x0 - 8}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{esc(_tick_label(t))}</text>"
-        )
-    parts.append(
-        f'<text class="axis-title" x="{box.x0 - 8}" y="{box.y1 - 10}" text-anchor="end">'
-        f"{esc(unit)}</text>"
-    )
-    return "".join(parts)
 
 
 # --- Global Watts Trend ------------------------------------------------------------------
@@ -218,9 +89,9 @@ def watts_trend_svg(points: Sequence[TrendPoint]) -> str:
         f'<stop offset="0%" stop-color="{ACCENT}" stop-opacity="0.28"/>'
         f'<stop offset="100%" stop-color="{ACCENT}" stop-opacity="0.02"/>'
         "</linearGradient></defs>",
-        _y_grid(box, ticks, "W"),
+        y_grid(box, ticks, "W"),
     ]
-    ticks_t, time_fmt = _time_ticks(start, end)
+    ticks_t, time_fmt = time_ticks(start, end)
     for t in ticks_t:
         tx = x(t)
         # Hour ticks name the day at midnight, so a two-day span reads unambiguously.
@@ -254,7 +125,7 @@ def watts_trend_svg(points: Sequence[TrendPoint]) -> str:
             f'height="{box.y0 - box.y1}"><title>{esc(p.at.strftime("%Y-%m-%d %H:%M"))} UTC: '
             f"{esc(fmt(p.avg_watts, 0, 'W'))}</title></rect>"
         )
-    return _svg(box, "Fleet average watts over time", "".join(parts))
+    return svg_chart(box, "Fleet average watts over time", "".join(parts))
 
 
 # --- Meter Energy by Daypart --------------------------------------------------------------
@@ -279,7 +150,7 @@ def daypart_svg(meters: Sequence[MeterDaypart]) -> str:
     lo, hi = ticks[0], ticks[-1]
     slot = (box.x1 - box.x0) / n
     width = min(slot * 0.64, 46)
-    parts = [_y_grid(box, ticks, "kWh")]
+    parts = [y_grid(box, ticks, "kWh")]
     for i, meter in enumerate(meters):
         cx = box.x0 + slot * (i + 0.5)
         base = 0.0
@@ -299,14 +170,10 @@ def daypart_svg(meters: Sequence[MeterDaypart]) -> str:
             base += kwh
         parts.append(
             f'<text class="tick label-x" transform="translate({cx:.1f},{box.y0 + 12}) rotate(-40)" '
-            f'text-anchor="end">{esc(_shorten(meter.meter_id))}</text>'
+            f'text-anchor="end">{esc(shorten(meter.meter_id))}</text>'
         )
     parts.append(f'<line class="axis" x1="{box.x0}" x2="{box.x1}" y1="{box.y0}" y2="{box.y0}"/>')
-    return _svg(box, "Energy by meter and time of day", "".join(parts))
-
-
-def _shorten(text: str, limit: int = 14) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    return svg_chart(box, "Energy by meter and time of day", "".join(parts))
 
 
 # --- Daily kWh per Meter ------------------------------------------------------------------
@@ -329,7 +196,7 @@ def daily_per_meter_svg(meters: Sequence[MeterDaily], mean: float | None) -> str
         parts.append(
             f'<line class="grid" x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{box.y1}" y2="{box.y0}"/>'
             f'<text class="tick" x="{x(t):.1f}" y="{box.y0 + 18}" text-anchor="middle">'
-            f"{esc(_tick_label(t))}</text>"
+            f"{esc(tick_label(t))}</text>"
         )
     parts.append(
         f'<text class="axis-title" x="{box.x0 - 8}" y="{box.y0 + 18}" text-anchor="end">'
@@ -340,7 +207,7 @@ def daily_per_meter_svg(meters: Sequence[MeterDaily], mean: float | None) -> str
         w = max(x(meter.avg_daily_kwh) - box.x0, 1)
         parts.append(
             f'<text class="tick" x="{box.x0 - 8}" y="{y + 13}" text-anchor="end">'
-            f"{esc(_shorten(meter.meter_id))}</text>"
+            f"{esc(shorten(meter.meter_id))}</text>"
             f'<rect data-mark="bar" x="{box.x0}" y="{y}" width="{w:.1f}" height="{row - 9}" rx="3" '
             f'fill="{BAR}"><title>{esc(meter.meter_id)}: {esc(fmt(meter.avg_daily_kwh, 2, "kWh"))}'
             f" per day over {meter.days} day{'s' if meter.days != 1 else ''}</title></rect>"
@@ -354,7 +221,7 @@ def daily_per_meter_svg(meters: Sequence[MeterDaily], mean: float | None) -> str
             f'<text class="mean-label" x="{mx:.1f}" y="{box.y1 - 10}" text-anchor="middle">'
             f"fleet mean {esc(fmt(mean, 1))}</text>"
         )
-    return _svg(box, "Average daily kWh per meter", "".join(parts))
+    return svg_chart(box, "Average daily kWh per meter", "".join(parts))
 
 
 # --- Target Daily kWh gauge ---------------------------------------------------------------
@@ -421,7 +288,9 @@ def gauge_svg(target: DailyTarget) -> str:
         f"max {esc(fmt(hi, 0))}</text>",
     ]
     box = Box(400, 220, 0, 0, 0, 0)
-    return _svg(box, "Average daily kWh against its range and the rolling target", "".join(parts))
+    return svg_chart(
+        box, "Average daily kWh against its range and the rolling target", "".join(parts)
+    )
 
 
 def daily_bars_svg(daily: Sequence[tuple[date, float]], target: float) -> str:
@@ -431,7 +300,7 @@ def daily_bars_svg(daily: Sequence[tuple[date, float]], target: float) -> str:
     ticks = nice_ticks(0.0, max([v for _, v in days] + [target]), 3)
     lo, hi = ticks[0], ticks[-1]
     slot = (box.x1 - box.x0) / len(days)
-    parts = [_y_grid(box, ticks, "")]
+    parts = [y_grid(box, ticks, "")]
     width = min(slot * 0.7, 28)
     for i, (day, kwh) in enumerate(days):
         y = box.y(kwh, lo, hi)
@@ -447,7 +316,7 @@ def daily_bars_svg(daily: Sequence[tuple[date, float]], target: float) -> str:
     parts.append(
         f'<line class="target-line" x1="{box.x0}" x2="{box.x1}" y1="{ty:.1f}" y2="{ty:.1f}"/>'
     )
-    return _svg(box, "Fleet kWh per day against the rolling target", "".join(parts))
+    return svg_chart(box, "Fleet kWh per day against the rolling target", "".join(parts))
 
 
 # --- Data quality -------------------------------------------------------------------------

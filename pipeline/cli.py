@@ -1,27 +1,35 @@
 """``smartgrid``: the one console entry point. It parses options and hands over; no work here.
 
-Each part of the project registers its own subcommands (``register(subparsers, common)``),
-so the CLI grows with the pipeline without this file knowing the details.
+Each part of the project holds its own subcommands (``register(subparsers, common)``); this
+module lists them explicitly, so a missing command module is an ImportError when the CLI starts,
+never a command silently gone from ``--help``. The command modules import only option parsing;
+each imports its engine (Spark, dbt, confluent-kafka) when its command runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
+from dashboard import cli as dashboard_cli
+from ingest import cli as ingest_cli
+from kafka_broker import cli as kafka_cli
+from pipeline import demo
+from producer import cli as producer_cli
 from smartgrid import __version__
 from smartgrid.errors import SmartgridError
+from transform import cli as transform_cli
 
 # Modules that contribute subcommands, in the order they appear in --help.
-COMMAND_MODULES = (
-    "producer.cli",  # produce, replay
-    "ingest.cli",  # ingest
-    "smartgrid.dbt_cli",  # build, export
-    "smartgrid.report_cli",  # report
-    "smartgrid.kafka_cli",  # kafka
-    "smartgrid.demo",  # demo
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    producer_cli,  # produce, replay
+    ingest_cli,  # ingest
+    transform_cli,  # build, export
+    dashboard_cli,  # report
+    kafka_cli,  # kafka
+    demo,  # demo
 )
 
 
@@ -43,13 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"smartgrid {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common = common_options()
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # a real import error inside the module: surface it
-                raise
-            continue
+    for module in COMMAND_MODULES:
         module.register(subparsers, common)
     return parser
 

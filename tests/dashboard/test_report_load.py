@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 from htmltree import parse
 
-from ingest.tables import QUARANTINE_SCHEMA, VALIDATED_SCHEMA
-from smartgrid.cli import main
-from smartgrid.lake import Lake
-from smartgrid.report import columns as c
-from smartgrid.report.load import (
+from dashboard import columns as c
+from dashboard.load import (
     OTHER_REASONS,
     REQUIRED_TABLES,
     MissingTablesError,
     load_dashboard,
 )
-from smartgrid.report.render import CHART_DAYPART, CHART_TREND, render_dashboard
+from dashboard.render import CHART_DAYPART, CHART_TREND, render_dashboard
+from pipeline.cli import main
+from smartgrid import catalog
+from smartgrid.lake import Lake
 
 D5, D6 = date(2026, 1, 5), date(2026, 1, 6)
 
@@ -86,7 +86,28 @@ TREND = [
     (datetime(2026, 1, 5, 0, 15), 1500.0, 2),
     (datetime(2026, 1, 5, 0, 30), 800.0, 1),
 ]
+# Quarantined events, each with its reasons and the day it was ingested on; validated events
+# per ingest day. The data-quality marts below are computed from these here, as dbt would.
 QUARANTINE_REASONS = [["not_json"], ["missing_field:meter_id", "bad_type:voltage"], ["not_json"]]
+QUARANTINED_ON = [D5, D5, D6]
+VALIDATED_ON = {D5: 3, D6: len(READINGS) - 3}
+INGEST_DAILY_DDL = "ingested_on date, validated_events bigint, quarantined_events bigint"
+QUARANTINE_REASONS_DDL = "ingested_on date, reason string, quarantined_events bigint"
+
+
+def _ingest_daily_rows():
+    return [
+        (day, VALIDATED_ON[day], sum(on == day for on in QUARANTINED_ON))
+        for day in sorted(VALIDATED_ON)
+    ]
+
+
+def _quarantine_reason_rows():
+    counts: dict[tuple[date, str], int] = {}
+    for day, reasons in zip(QUARANTINED_ON, QUARANTINE_REASONS, strict=True):
+        for reason in reasons:
+            counts[(day, reason)] = counts.get((day, reason), 0) + 1
+    return [(day, reason, n) for (day, reason), n in sorted(counts.items())]
 
 
 def _daypart_rows():
@@ -131,22 +152,13 @@ def filled_lake(spark, tmp_path_factory: pytest.TempPathFactory) -> Lake:
         "meter_id string, time_of_day string, kwh double, reading_count long",
         f"{lake.curated}/{c.DAYPART_TABLE}",
     )
-    now = datetime(2026, 1, 7)
+    # The data-quality panel reads dbt's marts only: the ingest's own tables are not written, so
+    # a loader still reading them would find nothing.
+    save(_ingest_daily_rows(), INGEST_DAILY_DDL, catalog.mart_path(lake, catalog.INGEST_DAILY))
     save(
-        [
-            ("e1", r[0], r[1], r[3], r[4], r[5], r[2], None, 1, None, "f", None, i, now, now, 0)
-            for i, r in enumerate(READINGS)
-        ],
-        VALIDATED_SCHEMA,
-        lake.validated,
-    )
-    save(
-        [
-            ("{bad", reasons, None, None, "f", None, i, now, now, 0)
-            for i, reasons in enumerate(QUARANTINE_REASONS)
-        ],
-        QUARANTINE_SCHEMA,
-        lake.quarantine,
+        _quarantine_reason_rows(),
+        QUARANTINE_REASONS_DDL,
+        catalog.mart_path(lake, catalog.QUARANTINE_REASONS),
     )
     return lake
 
@@ -218,11 +230,8 @@ def test_loader_computes_every_figure(spark, filled_lake: Lake) -> None:
 def test_empty_marts_load_and_render_as_no_data(spark, filled_lake: Lake, tmp_path) -> None:
     """Right after dbt's first build on an empty lake: tables exist, with no rows."""
     empty = Lake.resolve(str(tmp_path / "empty")).ensure()
-    for name in (*REQUIRED_TABLES, "validated", "quarantine"):
-        source = (
-            f"{filled_lake.curated}/{name}" if name in REQUIRED_TABLES else filled_lake.path(name)
-        )
-        target = f"{empty.curated}/{name}" if name in REQUIRED_TABLES else empty.path(name)
+    for name in (*REQUIRED_TABLES, catalog.INGEST_DAILY, catalog.QUARANTINE_REASONS):
+        source, target = catalog.mart_path(filled_lake, name), catalog.mart_path(empty, name)
         spark.read.format("delta").load(source).limit(0).write.format("delta").save(target)
     data = load_dashboard(spark, empty)
     assert (data.kpis.readings, data.trend, data.daypart, data.daily, data.target) == (
@@ -243,7 +252,7 @@ def test_empty_marts_load_and_render_as_no_data(spark, filled_lake: Lake, tmp_pa
 
 
 def test_many_reasons_fold_into_other(spark, filled_lake: Lake, monkeypatch) -> None:
-    from smartgrid.report import load
+    from dashboard import load
 
     monkeypatch.setattr(load, "MAX_REASONS", 2)
     q = load_dashboard(spark, filled_lake).quality
@@ -290,3 +299,18 @@ def test_bad_options_are_refused_before_any_work(lake: Lake, capsys) -> None:
     assert "--top" in capsys.readouterr().err
     assert main(["report", "--lake", lake.root, "--out", lake.root + "/dash.txt"]) == 2
     assert "should end in .html" in capsys.readouterr().err
+
+
+def test_absent_quality_marts_leave_the_panel_without_data(
+    spark, filled_lake: Lake, tmp_path
+) -> None:
+    """Before dbt builds the data-quality marts the panel has nothing to show, even when the
+    ingest's own tables are there: it never falls back to reading them."""
+    lake = Lake.resolve(str(tmp_path / "no-quality")).ensure()
+    for name in REQUIRED_TABLES:
+        source, target = catalog.mart_path(filled_lake, name), catalog.mart_path(lake, name)
+        spark.read.format("delta").load(source).write.format("delta").save(target)
+    spark.createDataFrame([("x",)], "body string").write.format("delta").save(lake.quarantine)
+    q = load_dashboard(spark, lake).quality
+    assert (q.validated, q.quarantined, q.quarantine_reasons) == (None, None, ())
+    assert q.completeness is not None  # the rest of the panel is still read

@@ -1,6 +1,6 @@
 """``smartgrid kafka start|stop|status``: the local Kafka broker (KRaft, a plain Java process).
 
-The broker keeps its data under ``<lake>/kafka/``; see smartgrid/kafka_broker.py.
+The broker keeps its data under ``<lake>/kafka/``; see kafka_broker/.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from smartgrid.lake import Lake
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    from smartgrid.kafka_broker import (
+    from kafka_broker import (
         DEFAULT_PARTITIONS,
         DEFAULT_PORT,
         DEFAULT_READY_TIMEOUT,
@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def run_start(args: argparse.Namespace) -> int:
-    from smartgrid import kafka_broker
+    import kafka_broker
 
     if not 1 <= args.port <= 65535:
         raise SmartgridError(f"--port {args.port} must be between 1 and 65535")
@@ -84,7 +84,7 @@ def run_start(args: argparse.Namespace) -> int:
 
 
 def run_stop(args: argparse.Namespace) -> int:
-    from smartgrid import kafka_broker
+    import kafka_broker
 
     stopped = kafka_broker.stop(Lake.resolve(args.lake), timeout=args.timeout)
     if stopped is None:
@@ -95,7 +95,7 @@ def run_stop(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from smartgrid import kafka_broker
+    import kafka_broker
 
     lake = Lake.resolve(args.lake)
     state = kafka_broker.status(lake)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from smartgrid.errors import SmartgridError
-from smartgrid.lake import Lake
-from smartgrid.report import columns as c
-from smartgrid.report.model import (
+from dashboard import columns as c
+from dashboard.model import (
     COMPLETE_THRESHOLD,
     DailyTarget,
     DashboardData,
@@ -23,6 +21,10 @@ from smartgrid.report.model import (
     ReasonCount,
     TrendPoint,
 )
+from smartgrid import catalog
+from smartgrid.delta import is_delta_table
+from smartgrid.errors import SmartgridError
+from smartgrid.lake import Lake
 
 # Curated marts the dashboard cannot do without.
 REQUIRED_TABLES = (
@@ -39,12 +41,6 @@ OTHER_REASONS = "(other reasons)"
 
 class MissingTablesError(SmartgridError):
     """Some curated marts are not there yet (dbt has not built them)."""
-
-
-def _is_delta(spark, path: str) -> bool:
-    from delta.tables import DeltaTable
-
-    return bool(DeltaTable.isDeltaTable(spark, path))
 
 
 def _read(spark, path: str):
@@ -71,7 +67,7 @@ def load_dashboard(
     if top_n < 1:
         raise SmartgridError(f"--top must be at least 1, got {top_n}")
     paths = {name: f"{lake.curated}/{name}" for name in REQUIRED_TABLES}
-    present = {name: _is_delta(spark, path) for name, path in paths.items()}
+    present = {name: is_delta_table(spark, path) for name, path in paths.items()}
     missing = [name for name, ok in present.items() if not ok]
     if missing and not allow_missing:
         raise MissingTablesError(
@@ -222,11 +218,13 @@ def _target(fleet_daily) -> DailyTarget | None:
     )
 
 
-def _reason_counts(df, column: str) -> tuple[ReasonCount, ...]:
-    """Count a column of reason codes, largest first, the tail folded into OTHER_REASONS."""
+def _reason_counts(df, column: str, weight: str | None = None) -> tuple[ReasonCount, ...]:
+    """Count a column of reason codes (or sum ``weight`` per reason), largest first, the tail
+    folded into OTHER_REASONS."""
     from pyspark.sql import functions as F
 
-    rows = df.groupBy(column).agg(F.count(F.lit(1)).alias("n")).orderBy(F.desc("n"), column)
+    amount = F.count(F.lit(1)) if weight is None else F.sum(weight)
+    rows = df.groupBy(column).agg(amount.alias("n")).orderBy(F.desc("n"), column)
     counts = [ReasonCount(r[column], int(r["n"])) for r in rows.collect()]
     if len(counts) > MAX_REASONS:
         head, tail = counts[: MAX_REASONS - 1], counts[MAX_REASONS - 1 :]
@@ -237,17 +235,25 @@ def _reason_counts(df, column: str) -> tuple[ReasonCount, ...]:
 def _quality(spark, lake: Lake, meter_daily, readings) -> DataQuality:
     from pyspark.sql import functions as F
 
+    # The ingest's verdicts come from dbt's data-quality marts, not from the ingest's tables:
+    # the dashboard reads the curated layer only.
     validated = quarantined = None
     quarantine_reasons: tuple[ReasonCount, ...] = ()
-    if _is_delta(spark, lake.validated):
-        validated = _read(spark, lake.validated).count()
-    if _is_delta(spark, lake.quarantine):
-        quarantine = _read(spark, lake.quarantine)
-        quarantined = quarantine.count()
-        reasons = quarantine.select(F.explode(c.QUARANTINE_REASONS_COLUMN).alias("reason")).where(
-            F.col("reason").isNotNull()
+    ingest_daily = catalog.mart_path(lake, catalog.INGEST_DAILY)
+    if is_delta_table(spark, ingest_daily):
+        row = (
+            _read(spark, ingest_daily)
+            .agg(
+                F.sum(c.VALIDATED_EVENTS_COLUMN).alias("validated"),
+                F.sum(c.QUARANTINED_EVENTS_COLUMN).alias("quarantined"),
+            )
+            .first()
         )
-        quarantine_reasons = _reason_counts(reasons, "reason")
+        validated, quarantined = int(row["validated"] or 0), int(row["quarantined"] or 0)
+    reasons_mart = catalog.mart_path(lake, catalog.QUARANTINE_REASONS)
+    if is_delta_table(spark, reasons_mart):
+        reasons = _read(spark, reasons_mart).where(F.col(c.REASON_COLUMN).isNotNull())
+        quarantine_reasons = _reason_counts(reasons, c.REASON_COLUMN, c.QUARANTINED_EVENTS_COLUMN)
 
     completeness = None
     meter_days = incomplete = 0

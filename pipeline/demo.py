@@ -2,13 +2,12 @@
 
 produce -> local event hub -> ingest (availableNow) -> dbt build -> CSV export -> dashboard,
 in one process and one SparkSession (Hive-enabled for dbt; the ingest writes Delta by path).
-``--live`` runs the same stages continuously (see smartgrid/live.py).
+``--live`` runs the same stages (pipeline/stages.py) continuously (see pipeline/live.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -17,16 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.live import LiveOptions, add_live_options
 from smartgrid.errors import SmartgridError
-from smartgrid.lake import ZONES, Lake
-from smartgrid.live import add_live_options
+from smartgrid.lake import Lake
 
 # A small share of every fault kind, so the demo shows quarantine, dedup and anomalies.
 DEFAULT_DEMO_FAULTS = "duplicate=0.005,late=0.005,malformed=0.002,voltage=0.002"
 # --source kafka: the topic the demo (re)creates on the local broker.
 KAFKA_DEMO_TOPIC = "smartgrid-demo"
-# What a reset clears: every zone plus Spark's own state (warehouse, Derby metastore).
-RESET_DIRS = (*ZONES, "warehouse", "metastore_db")
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEMO_METERS, DEMO_INTERVAL = 100, "1m"
 LIVE_METERS, LIVE_INTERVAL = 1000, "1s"
@@ -53,83 +50,42 @@ class DemoReport:
         return sum(self.stages.values())
 
 
-def reset_lake(lake: Lake) -> None:
-    """Remove a previous demo run's data so a second ``make demo`` starts from the same state."""
-    if not lake.is_local:
-        raise SmartgridError("the demo resets a local lake only; pass --keep for a cloud lake")
-    for name in RESET_DIRS:
-        shutil.rmtree(lake.path(name), ignore_errors=True)
-
-
-def curated_facts(spark, lake: Lake) -> dict[str, Any]:
-    """Headline numbers of the curated layer, read from the Delta tables by path."""
-    from pyspark.sql import functions as F
-
-    def delta(path: str):
-        return spark.read.format("delta").load(path)
-
-    validated = delta(lake.validated).count()
-    clean = delta(lake.path("clean", "int_meter_readings__clean")).count()
-    readings = delta(lake.path("curated", "fct_meter_readings"))
-    row = readings.agg(
-        F.count(F.lit(1)).alias("rows"),
-        F.countDistinct("local_date").alias("days"),
-        F.countDistinct("meter_id").alias("meters"),
-        F.sum("energy_kwh").alias("kwh"),
-        F.sum(F.when(F.col("anomaly_flag") == "Anomaly", 1).otherwise(0)).alias("anomalies"),
-    ).first()
-    daily = delta(lake.path("curated", "fct_meter_daily_energy")).agg(F.avg("kwh")).first()[0]
-    return {
-        "duplicates removed": validated - clean,
-        "curated rows": row["rows"],
-        "meters": row["meters"],
-        "days": row["days"],
-        "total kWh": round(row["kwh"] or 0.0, 1),
-        "average kWh per meter-day": round(daily or 0.0, 2),
-        "anomalous readings": row["anomalies"],
-    }
-
-
 def run_demo(
     args: argparse.Namespace, out=None, *, kafka_bootstrap: str | None = None
 ) -> DemoReport:
     out = out or sys.stdout
-    from ingest.config import IngestConfig
-    from ingest.job import run_ingest, table_counts
+    # Imported here: `smartgrid --help` and `smartgrid produce` need no Spark.
+    from pipeline import stages
     from producer.faults import parse_fault_spec
-    from producer.options import ProduceOptions
-    from producer.run import produce
-    from smartgrid import dbt_runner
-    from smartgrid.report.dashboard import build_dashboard
 
     lake = Lake.resolve(args.lake)
     # Every option is checked before any work starts (ProduceOptions refuses bad values).
-    options = ProduceOptions(
+    options = stages.ProduceOptions(
         meters=args.meters,
         duration=_duration(args.days),
-        interval=_interval(args.interval),
+        interval=stages.interval(args.interval),
         seed=args.seed,
         faults=parse_fault_spec(args.faults),
     )
     total = 6 if args.docs else 5
     report = DemoReport()
     if not args.keep:
-        reset_lake(lake)
+        stages.reset_lake(lake)
     lake.ensure()
     step = _counter(total)
-    ingest_config, sink, hub = IngestConfig(lake=lake), None, "the local event hub"
+    ingest_config, sink, hub = stages.IngestConfig(lake=lake), None, "the local event hub"
     if kafka_bootstrap:  # --source kafka: the same stages through a real Kafka broker
         ingest_config, sink, hub = _kafka_hub(lake, kafka_bootstrap, fresh=not args.keep)
 
     with report.stage(*step(f"produce the fleet into {hub}")):
-        produced = produce(options, lake, sink)
+        produced = stages.produce(options, lake, sink)
     report.facts["events produced"] = produced.events_sent
     report.facts["faults injected"] = produced.faults
 
-    spark = dbt_runner.start_spark(lake)
+    spark = stages.start_spark(lake)
     with report.stage(*step("ingest: Structured Streaming, availableNow -> Delta")):
-        ingested = run_ingest(ingest_config, spark=spark)
-    counts = table_counts(spark, ingest_config)
+        ingested = stages.ingest(ingest_config, spark)
+    counts = stages.counts(spark, ingest_config)
     report.facts.update(
         {
             "raw": counts.raw,
@@ -140,15 +96,15 @@ def run_demo(
         }
     )
     with report.stage(*step("dbt build: staging -> clean -> curated marts, with tests")):
-        dbt_runner.build(lake, spark=spark)
+        stages.build(lake, spark)
     with report.stage(*step("export the curated CSV for Power BI")):
-        csv_path = dbt_runner.export_csv(lake, spark=spark)
+        csv_path = stages.export(lake, spark)
     with report.stage(*step("render the dashboard")):
-        dashboard = build_dashboard(spark, lake)
+        dashboard = stages.report(spark, lake)
     if args.docs:
         with report.stage(*step("dbt docs generate (lineage)")):
-            dbt_runner.run_dbt(["docs", "generate"], lake, spark=spark)
-    report.facts.update(curated_facts(spark, lake))
+            stages.docs(lake, spark)
+    report.facts.update(stages.curated_facts(spark, lake))
     report.facts["csv"] = str(csv_path)
     report.facts["dashboard"] = str(dashboard)
     if args.docs:
@@ -192,17 +148,11 @@ def _duration(days: float):
     return timedelta(days=days)
 
 
-def _interval(text: str):
-    from producer.durations import parse_duration
-
-    return parse_duration(text, name="--interval")
-
-
 def _kafka_hub(lake: Lake, bootstrap: str, *, fresh: bool):
     """Topic, sink and ingest configuration of ``--source kafka`` (the broker already runs)."""
     from ingest.config import IngestConfig
+    from kafka_broker import recreate_topic
     from producer.sinks import make_sink
-    from smartgrid.kafka_broker import recreate_topic
     from smartgrid.spark import build_spark
 
     if fresh:  # like the reset lake: the demo's events only
@@ -225,11 +175,11 @@ def _handler(args: argparse.Namespace) -> int:
     if args.live:
         if args.source != "local":
             raise SmartgridError("--live runs on the local event hub; drop --source kafka")
-        from smartgrid.live import run_live
+        from pipeline.live import run_live
 
-        run_live(args)
+        run_live(LiveOptions.from_args(args))
     elif args.source == "kafka":
-        from smartgrid.kafka_broker import broker_for
+        from kafka_broker import broker_for
 
         # The lake's broker: the running one, or one started now and stopped at the end.
         with broker_for(Lake.resolve(args.lake)) as (broker, _started):

@@ -1,208 +1,38 @@
-"""A local single-node Apache Kafka broker (KRaft mode, no ZooKeeper) as a plain Java process.
-
-It stands in for Azure Event Hubs' Kafka endpoint on one machine, so the producer's ``kafka``
-sink and the ingest job's ``kafka`` source run against a real broker.
-
-- Jars: ``kafka/pom.xml`` names the broker (``org.apache.kafka:kafka_2.13``); the first start
-  copies it and its runtime dependencies from Maven Central into ``kafka/lib/`` (git-ignored)
-  with ``mvn dependency:copy-dependencies``, so ``make demo`` never pays for it unless the Kafka
-  path is used. ``SMARTGRID_KAFKA_LIB`` points at a ready directory of jars instead.
-- Data: ``<lake>/kafka/`` holds the rendered ``server.properties``, the partitions and KRaft
-  metadata (``data/``, formatted by Kafka's StorageTool on first start), ``broker.log``, and
-  ``broker.json`` (pid, ports) + ``broker.pid`` while it runs.
-- Start refuses a taken port by name, before starting Java; ready means a real metadata request
-  (confluent-kafka's AdminClient) answered; stop sends SIGTERM (Kafka's controlled shutdown) and
-  waits, then SIGKILL after a timeout.
-
-``running_broker(lake)`` is the context manager tests use: a free port on 127.0.0.1, started and
-stopped around the block.
-"""
+"""The broker as a Java process: storage formatting, start (a taken port refused by name), ready
+(a real metadata request answered), stop (SIGTERM, then SIGKILL), status, and the context
+managers the demo and the tests use."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from string import Template
 
+from kafka_broker.config import (
+    DEFAULT_PARTITIONS,
+    DEFAULT_PORT,
+    DEFAULT_READY_TIMEOUT,
+    DEFAULT_STOP_TIMEOUT,
+    HOST,
+    JVM_OPTIONS,
+    MAIN_CLASS,
+    STORAGE_TOOL,
+    BrokerFiles,
+    BrokerInfo,
+    new_cluster_id,
+    render_config,
+)
+from kafka_broker.jars import LOG_CONFIG, ensure_jars
+from kafka_broker.topics import admin_client, metadata
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
-
-KAFKA_VERSION = "4.1.1"  # keep equal to kafka.version in kafka/pom.xml (a test checks)
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-KAFKA_DIR = PROJECT_DIR / "kafka"
-POM = KAFKA_DIR / "pom.xml"
-TEMPLATE = KAFKA_DIR / "server.properties"
-LOG_CONFIG = KAFKA_DIR / "log4j2.properties"
-LIB_ENV = "SMARTGRID_KAFKA_LIB"
-HOST = "127.0.0.1"
-DEFAULT_PORT = 9092
-DEFAULT_PARTITIONS = 4
-DEFAULT_READY_TIMEOUT = 90.0
-DEFAULT_STOP_TIMEOUT = 30.0
-# A small heap: the broker holds little here, and the machine is shared with Spark.
-JVM_OPTIONS = ("-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true")
-MAIN_CLASS = "kafka.Kafka"
-STORAGE_TOOL = "kafka.tools.StorageTool"
-
-
-@dataclass(frozen=True)
-class BrokerInfo:
-    """What a running broker is: its pid and where to reach it."""
-
-    pid: int
-    port: int
-    controller_port: int
-    version: str = KAFKA_VERSION
-
-    @property
-    def bootstrap(self) -> str:
-        return f"{HOST}:{self.port}"
-
-
-# --------------------------------------------------------------------------------------------
-# Jars
-# --------------------------------------------------------------------------------------------
-
-
-def lib_dir() -> Path:
-    configured = os.environ.get(LIB_ENV)
-    return Path(configured) if configured else KAFKA_DIR / "lib"
-
-
-def _marker(directory: Path) -> Path:
-    return directory / f".resolved-kafka-{KAFKA_VERSION}"
-
-
-def ensure_jars(*, quiet: bool = False) -> Path:
-    """The directory of the broker's jars, resolving them from Maven Central on first use."""
-    directory = lib_dir()
-    if os.environ.get(LIB_ENV):
-        if not any(directory.glob("kafka_2.13-*.jar")):
-            raise SmartgridError(f"{LIB_ENV}={directory} holds no kafka_2.13 jar")
-        return directory
-    if _marker(directory).exists():
-        return directory
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise SmartgridError(
-            "Maven (mvn) is needed once to resolve the Kafka broker's jars from Maven Central: "
-            f"install it (Debian/Ubuntu: apt-get install maven) or set {LIB_ENV} to a directory "
-            "holding Kafka's libs/"
-        )
-    KAFKA_DIR.mkdir(parents=True, exist_ok=True)
-    with _file_lock(KAFKA_DIR / ".resolve.lock"):
-        if _marker(directory).exists():  # another process resolved them meanwhile
-            return directory
-        staging = KAFKA_DIR / f"lib.{os.getpid()}.tmp"
-        shutil.rmtree(staging, ignore_errors=True)
-        if not quiet:
-            print(f"resolving Kafka {KAFKA_VERSION} from Maven Central into {directory} ...")
-        command = [
-            mvn,
-            "-q",
-            "-B",
-            "-f",
-            str(POM),
-            "dependency:copy-dependencies",
-            "-DincludeScope=runtime",
-            f"-DoutputDirectory={staging}",
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0 or not any(staging.glob("kafka_2.13-*.jar")):
-            shutil.rmtree(staging, ignore_errors=True)
-            output = (done.stdout + done.stderr).strip().splitlines()[-15:]
-            raise SmartgridError(
-                f"could not resolve org.apache.kafka:kafka_2.13:{KAFKA_VERSION} from Maven Central "
-                f"(mvn exit {done.returncode}):\n" + "\n".join(output)
-            )
-        _marker(staging).touch()
-        shutil.rmtree(directory, ignore_errors=True)
-        os.replace(staging, directory)  # whole directory or nothing: a killed run leaves no half
-    return directory
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    import fcntl
-
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-# --------------------------------------------------------------------------------------------
-# Files under <lake>/kafka
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BrokerFiles:
-    root: Path
-
-    @classmethod
-    def of(cls, lake: Lake) -> BrokerFiles:
-        if not lake.is_local:
-            raise SmartgridError(
-                f"the local Kafka broker keeps its data under a local lake, not {lake.root}"
-            )
-        return cls(Path(lake.path("kafka").removeprefix("file:")))
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def config(self) -> Path:
-        return self.root / "server.properties"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "broker.log"
-
-    @property
-    def pid(self) -> Path:
-        return self.root / "broker.pid"
-
-    @property
-    def state(self) -> Path:
-        return self.root / "broker.json"
-
-    @property
-    def cluster_id(self) -> Path:
-        return self.root / "cluster.id"
-
-
-def render_config(
-    files: BrokerFiles, port: int, controller_port: int, partitions: int = DEFAULT_PARTITIONS
-) -> str:
-    return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
-        port=port,
-        controller_port=controller_port,
-        data_dir=str(files.data),
-        partitions=partitions,
-    )
-
-
-def new_cluster_id() -> str:
-    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding (as Uuid.toString)."""
-    while True:
-        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        if not text.startswith("-"):  # Kafka avoids ids that look like a command-line flag
-            return text
 
 
 def _java() -> str:
@@ -314,23 +144,6 @@ def _tail(path: Path, lines: int = 20) -> str:
     except OSError:
         return ""
     return "\n".join(text.strip().splitlines()[-lines:])
-
-
-def admin_config(bootstrap: str) -> dict[str, str | int]:
-    # librdkafka logs every refused connection to stderr; while polling a starting broker that
-    # is expected, and the caller reports the outcome itself.
-    return {"bootstrap.servers": bootstrap, "socket.timeout.ms": 5000, "log_level": 0}
-
-
-def admin_client(bootstrap: str):
-    from confluent_kafka.admin import AdminClient
-
-    return AdminClient(admin_config(bootstrap))
-
-
-def metadata(bootstrap: str, timeout: float = 5.0, *, admin=None):
-    """A real metadata request (brokers and topics); raises when the broker does not answer."""
-    return (admin or admin_client(bootstrap)).list_topics(timeout=timeout)
 
 
 def wait_ready(
@@ -507,49 +320,6 @@ def status(lake: Lake, *, timeout: float = 5.0) -> BrokerStatus:
         if not name.startswith("__")
     }
     return BrokerStatus(info, topics)
-
-
-def create_topic(
-    bootstrap: str, topic: str, partitions: int = DEFAULT_PARTITIONS, *, timeout: float = 30.0
-) -> bool:
-    """Create ``topic`` unless it exists; True when it was created."""
-    from confluent_kafka import KafkaError, KafkaException
-    from confluent_kafka.admin import NewTopic
-
-    admin = admin_client(bootstrap)
-    future = admin.create_topics([NewTopic(topic, partitions, 1)], operation_timeout=timeout)[topic]
-    try:
-        future.result(timeout)
-    except KafkaException as exc:
-        if exc.args and exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
-            return False
-        raise SmartgridError(f"could not create topic {topic!r} at {bootstrap}: {exc}") from exc
-    return True
-
-
-def recreate_topic(
-    bootstrap: str, topic: str, partitions: int = DEFAULT_PARTITIONS, *, timeout: float = 60.0
-) -> None:
-    """Delete ``topic`` if it exists and create it empty (a demo run starts from nothing)."""
-    from confluent_kafka import KafkaError, KafkaException
-
-    admin = admin_client(bootstrap)
-    if topic in admin.list_topics(timeout=10).topics:
-        try:
-            admin.delete_topics([topic], operation_timeout=timeout)[topic].result(timeout)
-        except KafkaException as exc:
-            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
-                raise SmartgridError(f"could not delete topic {topic!r}: {exc}") from exc
-    # Deletion completes asynchronously: creating too early is refused as "marked for deletion".
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            create_topic(bootstrap, topic, partitions, timeout=10)
-            return
-        except SmartgridError:
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(0.2)
 
 
 @contextlib.contextmanager

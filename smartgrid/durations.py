@@ -1,4 +1,12 @@
-"""Durations (``90s``, ``15m``, ``2h``, ``7d``) and UTC timestamps as the CLI writes them."""
+"""Durations and UTC timestamps as every command line writes them.
+
+One duration grammar for every option that takes one (the producer's ``--duration`` and
+``--interval``, the demo's ``--interval``, the ingest's ``--interval`` and ``--max-future-skew``):
+a whole number, optional spaces, and one unit of ``ms``, ``s``, ``m``, ``h``, ``d``, ``w``
+(``500ms``, ``90s``, ``15m``, ``2h``, ``7d``, ``1w``). A bare number (which unit?), a fraction
+(``1.5h``: write ``90m``), a sign and a spelled-out unit (``7 days``) are refused with the
+option's name and the value.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +19,12 @@ _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d|w)\s*$")
 
 
-def parse_duration(text: str, *, name: str = "duration") -> timedelta:
-    """``90s`` -> 90 seconds, ``15m``, ``2h``, ``7d``, ``1w``; a positive whole number and a unit."""
+def parse_duration(text: str, *, name: str = "duration", allow_zero: bool = False) -> timedelta:
+    """``90s`` -> 90 seconds, ``15m``, ``2h``, ``7d``, ``1w``; a whole number and a unit.
+
+    The value must be positive, or zero or more with ``allow_zero`` (a tolerance such as the
+    ingest's ``--max-future-skew``).
+    """
     match = _DURATION.match(str(text))
     if not match:
         raise SmartgridError(
@@ -20,7 +32,7 @@ def parse_duration(text: str, *, name: str = "duration") -> timedelta:
             "(ms, s, m, h, d, w), e.g. 90s, 15m, 2h, 7d"
         )
     value = int(match.group(1)) * _UNITS[match.group(2)]
-    if value <= 0:
+    if value < 0 or (value == 0 and not allow_zero):
         raise SmartgridError(f"{name} {text!r} must be greater than zero")
     return timedelta(seconds=value)
 

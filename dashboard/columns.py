@@ -1,4 +1,4 @@
-"""The curated contract the dashboard and the Power BI kit read: table and column names, in one place.
+"""The curated contract the dashboard and the Power BI kit read: its columns, in one place.
 
 The dbt marts are written as Delta tables under ``<lake>/curated/<model>`` and read by path
 (no metastore), so the dashboard can run beside ``dbt`` and against ADLS Gen2 unchanged.
@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Curated marts (Delta folders under <lake>/curated/).
-READINGS_TABLE = "fct_meter_readings"
-METER_DAILY_TABLE = "fct_meter_daily_energy"
-FLEET_DAILY_TABLE = "fct_fleet_daily_target"
-POWER_TREND_TABLE = "fct_fleet_power_trend"
-DAYPART_TABLE = "fct_meter_daypart_energy"
-METERS_TABLE = "dim_meters"
+from smartgrid import catalog
+
+# Curated marts (Delta folders under <lake>/curated/); their names live in smartgrid.catalog.
+READINGS_TABLE = catalog.READINGS
+METER_DAILY_TABLE = catalog.METER_DAILY
+FLEET_DAILY_TABLE = catalog.FLEET_DAILY
+POWER_TREND_TABLE = catalog.POWER_TREND
+DAYPART_TABLE = catalog.DAYPART
+METERS_TABLE = catalog.METERS
 
 # The CSV export of READINGS_TABLE that Power BI reads.
-CURATED_CSV_NAME = "smart_grid_curated.csv"
-DASHBOARD_NAME = "dashboard.html"
+CURATED_CSV_NAME = catalog.CURATED_CSV_NAME
+DASHBOARD_NAME = catalog.DASHBOARD_NAME
 
 # Dayparts in display order (the dbt dayparts seed: Night 0-5, Morning 6-11, Afternoon 12-17,
 # Evening 18-23).
@@ -84,5 +86,9 @@ ROLLING_DAYS_COLUMN = "rolling_window_days_used"
 POWER_TREND_COLUMNS = ("bucket_start", "avg_watts", "reading_count")
 DAYPART_COLUMNS = ("meter_id", "time_of_day", "kwh", "reading_count")
 
-# Ingest tables (ingest/tables.py) used by the data-quality panel.
-QUARANTINE_REASONS_COLUMN = "reasons"
+# The data-quality marts the data-quality panel reads: fct_ingest_daily (grain ingested_on) and
+# fct_quarantine_reasons (grain ingested_on, reason).
+INGESTED_ON_COLUMN = "ingested_on"
+VALIDATED_EVENTS_COLUMN = "validated_events"
+QUARANTINED_EVENTS_COLUMN = "quarantined_events"
+REASON_COLUMN = "reason"

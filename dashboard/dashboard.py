@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dashboard.columns import DASHBOARD_NAME
+from dashboard.load import load_dashboard
+from dashboard.render import render_dashboard, write_dashboard
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
-from smartgrid.report.columns import DASHBOARD_NAME
-from smartgrid.report.load import load_dashboard
-from smartgrid.report.render import render_dashboard, write_dashboard
 
 
 def default_output(lake: Lake) -> Path:

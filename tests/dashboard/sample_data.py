@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, timedelta, timezone
 
-from smartgrid.report.columns import DAYPARTS
-from smartgrid.report.model import (
+from dashboard.columns import DAYPARTS
+from dashboard.model import (
     DailyTarget,
     DashboardData,
     DataQuality,

@@ -6,9 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from smartgrid.report import charts
-from smartgrid.report.charts import esc, fmt, fmt_energy, fmt_pct
-from smartgrid.report.columns import (
+from dashboard import charts
+from dashboard.columns import (
     DAYPART_TABLE,
     DAYPARTS,
     FLEET_DAILY_TABLE,
@@ -16,8 +15,9 @@ from smartgrid.report.columns import (
     POWER_TREND_TABLE,
     READINGS_TABLE,
 )
-from smartgrid.report.model import COMPLETE_THRESHOLD, DashboardData, DataQuality, Kpis
-from smartgrid.report.template import PAGE, SCRIPT, STYLE
+from dashboard.model import COMPLETE_THRESHOLD, DashboardData, DataQuality, Kpis
+from dashboard.svg import esc, fmt, fmt_energy, fmt_pct
+from dashboard.template import PAGE, SCRIPT, STYLE
 
 # data-chart names: the contract with the browser test (and anyone scraping the page).
 CHART_TREND = "global-watts-trend"
