@@ -13,6 +13,7 @@ from producer.faults import FaultSpec
 from producer.pacing import Pacing
 from producer.sinks import SINKS
 from producer.sinks.local import DEFAULT_MAX_EVENTS_PER_FILE
+from smartgrid.durations import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, epoch_ms, format_timestamp_ms
 from smartgrid.errors import SmartgridError
 
 # A fixed default start keeps the default run reproducible byte for byte.
@@ -73,6 +74,22 @@ class ProduceOptions:
         if self.seed < 0:
             raise SmartgridError(f"--seed {self.seed} must not be negative")
         _check_common(self.sink, self.batch_size)
+        if self.start is not None or not self.pacing.realtime:
+            self.check_time_range(epoch_ms(self.start or DEFAULT_START))
+
+    def check_time_range(self, first: int) -> None:
+        """Refuse a run (first reading at epoch ms ``first``) leaving the contract's years."""
+        last = first + (self.steps - 1) * (self.interval // timedelta(milliseconds=1))
+        if first < MIN_TIMESTAMP_MS:
+            raise SmartgridError(
+                f"the run would start at {first // 86_400_000:,} days from 1970, before the year "
+                "1000: give a later --start (or, with --realtime, a shorter --duration)"
+            )
+        if last > MAX_TIMESTAMP_MS:
+            raise SmartgridError(
+                f"--duration {self.duration.days:,}d from {format_timestamp_ms(first)} ends "
+                "after the year 9999: shorten --duration or give an earlier --start"
+            )
 
     @property
     def steps(self) -> int:

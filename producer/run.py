@@ -33,7 +33,9 @@ GENERATOR_THREADS = 1
 
 
 def _start_of(options: ProduceOptions, clock: Clock) -> datetime:
+    """The first reading's time; a run leaving the contract's years is refused here."""
     if options.start is not None:
+        options.check_time_range(epoch_ms(options.start))
         return options.start
     if options.pacing.realtime:
         # At speed 1, start at the current interval: timestamps track the wall clock. Faster,
@@ -42,7 +44,9 @@ def _start_of(options: ProduceOptions, clock: Clock) -> datetime:
         if options.pacing.speed > 1:
             now_ms -= options.duration // timedelta(milliseconds=1)
         step = options.interval // timedelta(milliseconds=1)
+        options.check_time_range(now_ms - now_ms % step)
         return EPOCH + timedelta(milliseconds=now_ms - now_ms % step)
+    options.check_time_range(epoch_ms(DEFAULT_START))
     return DEFAULT_START
 
 
@@ -76,8 +80,8 @@ def produce(
     """Simulate ``options.meters`` meters and send their readings; returns what was done."""
     clock = clock or SystemClock()
     err = sys.stderr if stderr is None else stderr
+    start = _start_of(options, clock)  # before the sink: a refused run leaves nothing behind
     sink = sink or make_sink(options.sink, lake, batch_size=options.batch_size)
-    start = _start_of(options, clock)
     fleet = build_fleet(options.meters, options.seed, options.nominal_voltage)
     if lake.is_local:
         write_meter_registry(lake, fleet)
