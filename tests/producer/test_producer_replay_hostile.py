@@ -232,3 +232,47 @@ def test_the_command_takes_encoding_and_start_line(tmp_path, capsys) -> None:
     assert "replayed 1 events from 1 rows (0 bad rows skipped)" in capsys.readouterr().err
     assert main([*argv[:4], "--encoding", "utf-16"]) == 2
     assert "convert the file to UTF-8" in capsys.readouterr().err
+
+
+def test_a_parquet_time_python_cannot_hold_is_a_bad_row(tmp_path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "readings.parquet"
+    seconds = [1_740_787_200, 400_000_000_000, 1_740_787_260]  # the middle one: year ~14645
+    table = pa.table(
+        {
+            "timestamp": pa.array(seconds, pa.timestamp("s", tz="UTC")),
+            "meter_id": ["M-1", "M-2", "M-3"],
+            "real_power_watts": [1.0, 2.0, 3.0],
+            "voltage": [230.0, 230.0, 230.0],
+            "power_factor": [0.9, 0.9, 0.9],
+        }
+    )
+    pq.write_table(table, path)
+    sink = RecordingSink()
+    summary = replay(
+        ReplayOptions(path=path, progress_every=0),
+        Lake.resolve(str(tmp_path / "lake")),
+        sink,
+        stderr=io.StringIO(),
+    )
+    assert [e["meter_id"] for e in sink.events()] == ["M-1", "M-3"]
+    assert summary.problems[0].startswith("line 2: timestamp:")
+
+
+def test_an_interrupted_replay_names_the_line_to_resume_from(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("producer.run.REPLAY_CHUNK_ROWS", 2)
+
+    class Interrupted(RecordingSink):
+        def send(self, batch) -> None:
+            if len(self.batches) == 2:
+                raise KeyboardInterrupt
+            super().send(batch)
+
+    data = HEADER + b"late,M-1,1,1,1,x\n" + b"".join(good(m) for m in range(6))
+    summary, _, _ = replay_bytes(tmp_path, data, sink=Interrupted())
+    assert summary.stopped == "interrupted" and summary.events_sent == 4
+    # Line 2 is bad; the good rows on lines 3-6 were sent; line 7 was not.
+    assert summary.resume_line == 7
+    assert "--start-line 7" in summary.lines()[-1]
