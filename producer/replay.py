@@ -23,7 +23,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -436,13 +436,19 @@ def check_file(
     start_line: int = 1,
     keep: int = 100,
     cache_rows: int = 0,
+    on_progress: Callable[[int], None] | None = None,
 ) -> FileCheck:
-    """Read every row once: counts, the first bad rows, the time range of the good ones."""
+    """Read every row once: counts, the first bad rows, the time range of the good ones.
+
+    ``on_progress`` gets the rows read so far every 10,000 rows (a long check is not silent).
+    """
     found = FileCheck(problems=[], cached=[] if cache_rows > 0 else None)
     problems = found.problems
     assert problems is not None
     for line, values in source.rows(start_line):
         found.rows += 1
+        if on_progress is not None and not found.rows % 10_000:
+            on_progress(found.rows)
         try:
             event, ms = convert(values, derive_power=source.derive_power, shift_ms=shift_ms)
         except BadRow as why:

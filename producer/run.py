@@ -233,8 +233,13 @@ def replay(
     err = sys.stderr if stderr is None else stderr
     source = ReplayFile(options)  # column problems are refused before the sink is opened
     cache_rows = 0 if options.shift_to_now else REPLAY_CACHE_ROWS  # shifted rows change
+    checking = Progress(err, clock, options.progress_every)
     check = check_file(
-        source, start_line=options.start_line, keep=MAX_PROBLEMS_SHOWN, cache_rows=cache_rows
+        source,
+        start_line=options.start_line,
+        keep=MAX_PROBLEMS_SHOWN,
+        cache_rows=cache_rows,
+        on_progress=lambda rows: checking.update(rows, label="checked"),
     )
     shift_ms = _shift_ms(options, check, clock)
     if shift_ms and not (
