@@ -98,8 +98,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         parents=[common],
         help="send historical readings from a CSV or Parquet file",
         description="Send the readings of a CSV or Parquet file through a sink. Columns are "
-        "found by event field name or --map. Bad rows are reported with their line number "
-        "and skipped. Timestamps without a zone are read as UTC. real_power_watts is derived "
+        "found by event field name or --map. The whole file is checked before the first event "
+        "is sent; bad rows are reported with their line number and skipped. Numbers are plain "
+        "decimals (1_000 is a bad row). Timestamps without a zone are read as UTC. real_power_watts is derived "
         "as voltage x current_a x power_factor when the file has no power column.",
     )
     replay.add_argument("file", type=Path, help="a .csv (with a header line) or .parquet file")
@@ -114,6 +115,20 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "--shift-to-now",
         action="store_true",
         help="move the file's times so they end now (with --realtime: start now)",
+    )
+    replay.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="a CSV file's text encoding, e.g. cp1252 or latin-1 (default utf-8); a row with "
+        "bytes that do not decode is a bad row",
+    )
+    replay.add_argument(
+        "--start-line",
+        type=int,
+        default=1,
+        metavar="N",
+        help="skip the rows before line N (CSV, header = line 1) or row N (Parquet): resume a "
+        "replay that stopped, from the line its error or summary names",
     )
     _add_sending_options(replay)
     replay.set_defaults(func=run_replay)
@@ -188,6 +203,8 @@ def run_replay(args: argparse.Namespace) -> int:
         pacing=_pacing(args),
         batch_size=args.batch_size,
         verbose=args.verbose,
+        encoding=args.encoding,
+        start_line=args.start_line,
     )
     lake = Lake.resolve(args.lake)
     sink = _kafka_sink(args, lake)

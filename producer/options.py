@@ -5,6 +5,7 @@ Every problem is refused here with a message that names it, before any work star
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,6 +14,7 @@ from producer.faults import FaultSpec
 from producer.pacing import Pacing
 from producer.sinks import SINKS
 from producer.sinks.local import DEFAULT_MAX_EVENTS_PER_FILE
+from smartgrid.durations import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, epoch_ms, format_timestamp_ms
 from smartgrid.errors import SmartgridError
 
 # A fixed default start keeps the default run reproducible byte for byte.
@@ -73,6 +75,22 @@ class ProduceOptions:
         if self.seed < 0:
             raise SmartgridError(f"--seed {self.seed} must not be negative")
         _check_common(self.sink, self.batch_size)
+        if self.start is not None or not self.pacing.realtime:
+            self.check_time_range(epoch_ms(self.start or DEFAULT_START))
+
+    def check_time_range(self, first: int) -> None:
+        """Refuse a run (first reading at epoch ms ``first``) leaving the contract's years."""
+        last = first + (self.steps - 1) * (self.interval // timedelta(milliseconds=1))
+        if first < MIN_TIMESTAMP_MS:
+            raise SmartgridError(
+                f"the run would start at {first // 86_400_000:,} days from 1970, before the year "
+                "1000: give a later --start (or, with --realtime, a shorter --duration)"
+            )
+        if last > MAX_TIMESTAMP_MS:
+            raise SmartgridError(
+                f"--duration {self.duration.days:,}d from {format_timestamp_ms(first)} ends "
+                "after the year 9999: shorten --duration or give an earlier --start"
+            )
 
     @property
     def steps(self) -> int:
@@ -93,8 +111,27 @@ class ReplayOptions:
     batch_size: int = DEFAULT_MAX_EVENTS_PER_FILE
     verbose: bool = False
     progress_every: float = 2.0
+    encoding: str = "utf-8"  # of a CSV file
+    start_line: int = 1  # skip the rows before this line (CSV) or row number (Parquet)
 
     def __post_init__(self) -> None:
+        try:
+            info = codecs.lookup(self.encoding)
+        except LookupError:
+            raise SmartgridError(
+                f"--encoding {self.encoding!r} is not an encoding Python knows "
+                "(e.g. utf-8, cp1252, latin-1)"
+            ) from None
+        name = "utf-8" if info.name in ("utf-8", "utf-8-sig") else info.name
+        # Lines are split on ASCII line ends: UTF-16 and UTF-32 files would need another reader.
+        if ',\n"'.encode(name, "replace") != b',\n"':
+            raise SmartgridError(
+                f"--encoding {self.encoding}: only encodings that keep ASCII as it is are read "
+                "(utf-8, cp1252, latin-1, ...): convert the file to UTF-8 first"
+            )
+        object.__setattr__(self, "encoding", name)
+        if self.start_line < 1:
+            raise SmartgridError(f"--start-line {self.start_line} must be 1 or more")
         path = Path(self.path)
         if not path.is_file():
             raise SmartgridError(f"replay file {path} does not exist (or is not a file)")

@@ -9,29 +9,44 @@ altered to fit. Interpretations, all documented in ``smartgrid replay --help``:
 - ``real_power_watts`` is derived as voltage x current x power factor when the file has no
   power column but has ``current_a``;
 - ``energy_kwh`` and ``current_a`` are carried when the file has them (empty cells: omitted);
-- ``event_id`` is carried when present, else ``<meter_id>-<epoch ms>`` like the simulator.
+- ``event_id`` is carried when present, else ``<meter_id>-<epoch ms>`` like the simulator;
+- numbers are plain ASCII decimals (``1_000``, full-width digits, ``nan`` are bad rows, though
+  Python's ``float`` accepts them); times must stay within years 1000-9999 once their offset
+  and ``--shift-to-now`` are applied (the contract writes four-digit years);
+- CSV text is decoded with ``--encoding`` (UTF-8 by default): a row with bytes that do not
+  decode is a bad row naming their byte offset, a header that does not decode refuses the file.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from producer.options import ReplayOptions
 from smartgrid.contract import SCHEMA_VERSION, event_schema
-from smartgrid.durations import epoch_ms, format_timestamp_ms
+from smartgrid.durations import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, epoch_ms, format_timestamp_ms
 from smartgrid.errors import SmartgridError
 
 REQUIRED = ("timestamp", "meter_id", "voltage", "power_factor")
 NUMBERS = ("real_power_watts", "voltage", "power_factor", "energy_kwh", "current_a")
 OPTIONAL = ("real_power_watts", "energy_kwh", "current_a", "event_id")
+# What a meter or a spreadsheet writes: ASCII digits, a point, an exponent. Python's float()
+# also takes "1_000", full-width digits and "nan"; a row holding them is a bad row.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Bytes that did not decode, kept by the "surrogateescape" error handler as U+DC80..U+DCFF.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+HEADER_BYTES_MAX = 1 << 20  # a header line longer than this is not a CSV header
 
 
 class BadRow(ValueError):
@@ -59,23 +74,31 @@ def _bounds(name: str) -> tuple[float, float]:
 
 
 class ReplayFile:
-    """Reads a replay file into (line number, {field: raw value}) rows."""
+    """Reads a replay file into (line number, {field: raw value}) rows.
+
+    A row that cannot be read (a field over the CSV field limit, a NUL byte, bytes that do not
+    decode, a Parquet value out of range) comes as ``{"__error__": reason}``: a bad row, never
+    an exception that stops the run.
+    """
 
     def __init__(self, options: ReplayOptions) -> None:
         self.options = options
         self.path = Path(options.path)
         self.kind = "csv" if self.path.suffix.lower() == ".csv" else "parquet"
+        self.encoding = options.encoding
         self.columns = self._read_columns()
         self.fields = self._resolve_fields()
         self.derive_power = "real_power_watts" not in self.fields
 
+    def _open_text(self) -> io.TextIOWrapper:
+        # newline="" as the csv module wants; undecodable bytes are kept (surrogateescape) so
+        # the row holding them is reported with its line, and the rows after it still read.
+        # A UTF-8 byte-order mark is dropped from the first line by the callers.
+        return open(self.path, encoding=self.encoding, errors="surrogateescape", newline="")
+
     def _read_columns(self) -> list[str]:
         if self.kind == "csv":
-            with self.path.open(encoding="utf-8-sig", newline="") as handle:
-                header = next(csv.reader(handle), None)
-            if not header:
-                raise SmartgridError(f"replay file {self.path} is empty (no header line)")
-            return [h.strip() for h in header]
+            return self._read_csv_header()
         import pyarrow.parquet as pq
 
         try:
@@ -84,6 +107,35 @@ class ReplayFile:
             raise SmartgridError(
                 f"replay file {self.path} is not a readable Parquet file: {exc}"
             ) from None
+
+    def _read_csv_header(self) -> list[str]:
+        with self._open_text() as handle:
+            first = handle.readline(HEADER_BYTES_MAX)
+        if not first.strip():
+            raise SmartgridError(f"replay file {self.path} is empty (no header line)")
+        where = _undecoded_offset(first, self.encoding, 0)
+        first = first.removeprefix("\ufeff")
+        if where is not None:
+            raise SmartgridError(
+                f"replay file {self.path} is not {self.encoding} text: the byte at byte offset "
+                f"{where} (line 1) does not decode; if the file uses another encoding, name it "
+                "with --encoding (e.g. --encoding cp1252)"
+            )
+        unended = not first.endswith(("\n", "\r")) and len(first) >= HEADER_BYTES_MAX
+        if "\x00" in first or unended:
+            raise SmartgridError(
+                f"replay file {self.path} does not start with a CSV header line "
+                "(a NUL byte, or no line end in its first MB): is it a CSV text file?"
+            )
+        try:
+            header = next(csv.reader([first]), None)
+        except csv.Error as exc:
+            raise SmartgridError(
+                f"replay file {self.path} has no readable CSV header line: {exc}"
+            ) from None
+        if not header:
+            raise SmartgridError(f"replay file {self.path} is empty (no header line)")
+        return [h.strip() for h in header]
 
     def _resolve_fields(self) -> dict[str, str]:
         """field -> column, for every field the file provides; missing required ones refused."""
@@ -95,7 +147,7 @@ class ReplayFile:
             elif column != name:  # explicitly mapped but absent: say so
                 raise SmartgridError(
                     f"--map {name}={column}: the file has no column {column!r} "
-                    f"(columns: {', '.join(self.columns)})"
+                    f"(columns: {self._column_list()})"
                 )
         missing = [name for name in REQUIRED if name not in found]
         if "real_power_watts" not in found and "current_a" not in found:
@@ -103,47 +155,142 @@ class ReplayFile:
         if missing:
             raise SmartgridError(
                 f"replay file {self.path} has no column for {', '.join(missing)}: "
-                f"map one with --map field=column (columns: {', '.join(self.columns)})"
+                f"map one with --map field=column (columns: {self._column_list()})"
             )
         return found
 
-    def rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        if self.kind == "csv":
-            yield from self._csv_rows()
-        else:
-            yield from self._parquet_rows()
+    def _column_list(self) -> str:
+        """The columns for a message: a garbage header must not flood the terminal."""
+        text = ", ".join(c if c.isprintable() else repr(c) for c in self.columns)
+        return text if len(text) <= 300 else f"{text[:300]}... ({len(self.columns)} columns)"
+
+    def rows(self, start_line: int = 1) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Rows from line (CSV) or row number (Parquet) ``start_line`` on."""
+        rows = self._csv_rows() if self.kind == "csv" else self._parquet_rows()
+        if start_line <= 1:
+            yield from rows
+            return
+        for line, values in rows:
+            if line >= start_line:
+                yield line, values
+
+    def _csv_lines(self, handle: io.TextIOWrapper, bad_bytes: dict[int, int]) -> Iterator[str]:
+        """The file's lines; ``bad_bytes`` gets line number -> byte offset of what did not decode."""
+        offset = 0
+        for number, text in enumerate(handle, start=1):
+            if text.isascii():
+                size = len(text)
+            else:
+                where = _undecoded_offset(text, self.encoding, offset)
+                if where is not None:
+                    bad_bytes[number] = where
+                size = len(_encode(text, self.encoding))
+            offset += size
+            yield text.removeprefix("\ufeff") if number == 1 else text
 
     def _csv_rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
         index = {name: self.columns.index(column) for name, column in self.fields.items()}
-        with self.path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            next(reader)
-            line = reader.line_num + 1
-            for record in reader:
-                if not record:  # a blank line is not a reading
-                    line = reader.line_num + 1
+        bad_bytes: dict[int, int] = {}
+        with self._open_text() as handle:
+            reader = csv.reader(self._csv_lines(handle, bad_bytes))
+            next(reader)  # the header, checked when the file was opened
+            while True:
+                line = reader.line_num + 1
+                try:
+                    record = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    yield line, {"__error__": _csv_reason(exc)}
                     continue
-                if len(record) != len(self.columns):
+                if not record:  # a blank line is not a reading
+                    continue
+                undecoded = (
+                    [n for n in range(line, reader.line_num + 1) if n in bad_bytes]
+                    if bad_bytes
+                    else ()
+                )
+                if undecoded:
+                    yield line, {"__error__": self._undecoded_reason(bad_bytes[undecoded[0]])}
+                elif len(record) != len(self.columns):
                     yield (
                         line,
                         {"__error__": f"{len(record)} values for {len(self.columns)} columns"},
                     )
                 else:
                     yield line, {name: record[i] for name, i in index.items()}
-                line = reader.line_num + 1
+                for n in undecoded:
+                    del bad_bytes[n]
+
+    def _undecoded_reason(self, offset: int) -> str:
+        return (
+            f"bytes that are not {self.encoding} at byte offset {offset} "
+            "(if the file uses another encoding, name it with --encoding)"
+        )
 
     def _parquet_rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
         import pyarrow.parquet as pq
 
         columns = list(dict.fromkeys(self.fields.values()))
         number = 0
-        for batch in pq.ParquetFile(self.path).iter_batches(columns=columns, batch_size=65_536):
-            for row in batch.to_pylist():
-                number += 1
-                yield number, {name: row[column] for name, column in self.fields.items()}
+        try:
+            batches = pq.ParquetFile(self.path).iter_batches(columns=columns, batch_size=65_536)
+            for batch in batches:
+                try:
+                    rows = batch.to_pylist()
+                except (ValueError, OverflowError):
+                    # A value Python cannot hold (e.g. a time past year 9999): find it per cell.
+                    rows = _rows_cell_by_cell(batch)
+                for row in rows:
+                    number += 1
+                    if "__error__" in row:
+                        yield number, row
+                    else:
+                        yield number, {name: row[column] for name, column in self.fields.items()}
+        except OSError as exc:  # pyarrow's errors for a damaged file are OSErrors
+            raise SmartgridError(
+                f"replay file {self.path} cannot be read after row {number:,}: {exc}"
+            ) from None
+
+
+def _rows_cell_by_cell(batch: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    names = batch.schema.names
+    for i in range(batch.num_rows):
+        row: dict[str, Any] = {}
+        for name, column in zip(names, batch.columns, strict=True):
+            try:
+                row[name] = column[i].as_py()
+            except (ValueError, OverflowError) as exc:
+                row = {"__error__": f"{name}: {exc}"}
+                break
+        rows.append(row)
+    return rows
+
+
+def _encode(text: str, encoding: str) -> bytes:
+    return text.encode(encoding, "surrogateescape")
+
+
+def _undecoded_offset(text: str, encoding: str, offset: int) -> int | None:
+    """Byte offset in the file of the first byte of ``text`` that did not decode, if any."""
+    match = _UNDECODED.search(text)
+    if match is None:
+        return None
+    return offset + len(_encode(text[: match.start()], encoding))
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"a field is longer than the CSV field limit ({csv.field_size_limit():,} characters)"
+    if "NUL" in text:
+        return "a NUL byte (binary data, not CSV text)"
+    return f"not readable as CSV: {text}"
 
 
 def parse_time(value: Any) -> datetime:
+    """An aware datetime (naive times are UTC); never converted, so no offset overflows here."""
     if isinstance(value, datetime):
         parsed = value
     elif value is None or (isinstance(value, str) and not value.strip()):
@@ -156,20 +303,30 @@ def parse_time(value: Any) -> datetime:
             raise BadRow(f"timestamp: {text!r} is not an ISO-8601 time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    return parsed
 
 
 def parse_number(name: str, value: Any, *, required: bool) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            if required:
+                raise BadRow(f"{name}: missing")
+            return None
+        if not _NUMBER.fullmatch(text):
+            raise BadRow(f"{name}: {text!r} is not a number")
+        number = float(text)
+    elif value is None:
         if required:
             raise BadRow(f"{name}: missing")
         return None
-    if isinstance(value, bool):
+    elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+    else:
         raise BadRow(f"{name}: {value!r} is not a number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BadRow(f"{name}: {value!r} is not a number") from None
     if not math.isfinite(number):
         raise BadRow(f"{name}: {value!r} is not a finite number")
     low, high = _bounds(name)
@@ -178,17 +335,35 @@ def parse_number(name: str, value: Any, *, required: bool) -> float | None:
     return number
 
 
-def to_event(values: dict[str, Any], *, derive_power: bool, shift: timedelta) -> dict[str, Any]:
+def event_ms(values: dict[str, Any], shift_ms: int = 0) -> int:
+    """The row's time in epoch milliseconds after ``shift_ms``, within the contract's years."""
+    parsed = parse_time(values.get("timestamp"))
+    ms = epoch_ms(parsed) + shift_ms
+    if not MIN_TIMESTAMP_MS <= ms <= MAX_TIMESTAMP_MS:
+        shown = parsed.isoformat() if isinstance(values.get("timestamp"), datetime) else None
+        shown = shown or str(values.get("timestamp")).strip()
+        moved = " once --shift-to-now moves it" if shift_ms else ""
+        raise BadRow(f"timestamp: {shown!r} is outside the years 1000 to 9999 in UTC{moved}")
+    return ms
+
+
+def to_event(values: dict[str, Any], *, derive_power: bool, shift_ms: int = 0) -> dict[str, Any]:
     """One contract event from a row's raw values, or BadRow saying what is wrong."""
+    return convert(values, derive_power=derive_power, shift_ms=shift_ms)[0]
+
+
+def convert(
+    values: dict[str, Any], *, derive_power: bool, shift_ms: int = 0
+) -> tuple[dict[str, Any], int]:
+    """The event and its time in epoch milliseconds, or BadRow saying what is wrong."""
     if "__error__" in values:
         raise BadRow(values["__error__"])
-    moment = parse_time(values.get("timestamp")) + shift
-    ms = epoch_ms(moment)
+    ms = event_ms(values, shift_ms)
     meter = values.get("meter_id")
     meter = "" if meter is None else str(meter).strip()
     if not meter:
         raise BadRow("meter_id: missing")
-    if not _meter_id_pattern().match(meter):
+    if not _meter_id_pattern().fullmatch(meter):
         raise BadRow(f"meter_id: {meter!r} does not match {_meter_id_pattern().pattern}")
     voltage = parse_number("voltage", values.get("voltage"), required=True)
     power_factor = parse_number("power_factor", values.get("power_factor"), required=True)
@@ -218,18 +393,78 @@ def to_event(values: dict[str, Any], *, derive_power: bool, shift: timedelta) ->
         raise BadRow("event_id: longer than 128 characters")
     event["event_id"] = given_id or f"{meter}-{ms}"
     event["schema_version"] = SCHEMA_VERSION
-    return event
+    return event, ms
 
 
-def time_range(source: ReplayFile) -> tuple[datetime, datetime] | None:
-    """Earliest and latest times of the valid rows (a first pass for --shift-to-now)."""
-    low = high = None
-    for _, values in source.rows():
+# A good row, ready to send: its JSON line, partition key (meter id) and time (epoch ms).
+Encoded = tuple[bytes, str, int]
+
+
+def encode(event: dict[str, Any], ms: int) -> Encoded:
+    return orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE), event["meter_id"], ms
+
+
+def good_rows(source: ReplayFile, *, shift_ms: int = 0, start_line: int = 1) -> Iterator[Encoded]:
+    """The good rows of the file, encoded; bad rows are skipped (``check_file`` reports them)."""
+    for _, values in source.rows(start_line):
         try:
-            to_event(values, derive_power=source.derive_power, shift=timedelta(0))
-            moment = parse_time(values.get("timestamp"))
+            event, ms = convert(values, derive_power=source.derive_power, shift_ms=shift_ms)
         except BadRow:
             continue
-        low = moment if low is None or moment < low else low
-        high = moment if high is None or moment > high else high
-    return None if low is None else (low, high)  # type: ignore[return-value]
+        yield encode(event, ms)
+
+
+@dataclass
+class FileCheck:
+    """What a full pass over the file found, before any event is sent."""
+
+    rows: int = 0
+    good: int = 0
+    bad: int = 0
+    problems: list[str] | None = None  # the first ``keep`` bad rows, "line N: reason"
+    low_ms: int | None = None  # earliest and latest time of the good rows
+    high_ms: int | None = None
+    undecoded: str | None = None  # the first bad row whose bytes did not decode
+    # The good rows encoded, when there were at most ``cache_rows`` (saves reading twice).
+    cached: list[Encoded] | None = None
+
+
+def check_file(
+    source: ReplayFile,
+    *,
+    shift_ms: int = 0,
+    start_line: int = 1,
+    keep: int = 100,
+    cache_rows: int = 0,
+    on_progress: Callable[[int], None] | None = None,
+) -> FileCheck:
+    """Read every row once: counts, the first bad rows, the time range of the good ones.
+
+    ``on_progress`` gets the rows read so far every 10,000 rows (a long check is not silent).
+    """
+    found = FileCheck(problems=[], cached=[] if cache_rows > 0 else None)
+    problems = found.problems
+    assert problems is not None
+    for line, values in source.rows(start_line):
+        found.rows += 1
+        if on_progress is not None and not found.rows % 10_000:
+            on_progress(found.rows)
+        try:
+            event, ms = convert(values, derive_power=source.derive_power, shift_ms=shift_ms)
+        except BadRow as why:
+            found.bad += 1
+            problem = str(RowProblem(line, str(why)))
+            if found.undecoded is None and "--encoding" in problem:
+                found.undecoded = problem
+            if len(problems) < keep:
+                problems.append(problem)
+            continue
+        found.good += 1
+        found.low_ms = ms if found.low_ms is None else min(found.low_ms, ms)
+        found.high_ms = ms if found.high_ms is None else max(found.high_ms, ms)
+        if found.cached is not None:
+            if found.good > cache_rows:
+                found.cached = None  # too big to hold: the rows are read again to be sent
+            else:
+                found.cached.append(encode(event, ms))
+    return found

@@ -44,12 +44,19 @@ class ReplaySummary:
     destination: str
     problems: tuple[str, ...] = field(default=())  # the first bad rows, "line N: reason"
     stopped: str | None = None
+    resume_line: int | None = None  # stopped early: the first line not surely delivered
 
     def lines(self) -> list[str]:
+        resume = (
+            [f"to send the rest, run the same command with --start-line {self.resume_line}"]
+            if self.resume_line is not None
+            else []
+        )
         return [
             f"replayed {self.events_sent:,} events from {self.rows_read:,} rows "
             f"({self.bad_rows:,} bad rows skipped) to {self.sink}: {self.destination}",
             f"time range {self.first_timestamp} .. {self.last_timestamp}",
             f"{self.seconds:.2f} s, {self.events_per_second:,.0f} events/s"
             + (f" (stopped early: {self.stopped})" if self.stopped else ""),
+            *resume,
         ]

@@ -16,6 +16,9 @@ from datetime import datetime, timedelta, timezone
 from smartgrid.errors import SmartgridError
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# Python's timedelta holds up to 999,999,999 days; 9,000 years spans every four-digit year.
+MAX_DURATION_DAYS = 3_287_250
+MAX_DURATION_SECONDS = MAX_DURATION_DAYS * 86400
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d|w)\s*$")
 
 
@@ -34,6 +37,8 @@ def parse_duration(text: str, *, name: str = "duration", allow_zero: bool = Fals
     value = int(match.group(1)) * _UNITS[match.group(2)]
     if value < 0 or (value == 0 and not allow_zero):
         raise SmartgridError(f"{name} {text!r} must be greater than zero")
+    if value > MAX_DURATION_SECONDS:
+        raise SmartgridError(f"{name} {text!r} is too long: at most {MAX_DURATION_DAYS:,}d")
     return timedelta(seconds=value)
 
 
@@ -55,6 +60,9 @@ def parse_utc_timestamp(text: str, *, name: str = "timestamp") -> datetime:
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# The contract's timestamps have four-digit years: 1000-01-01 .. 9999-12-31T23:59:59.999Z.
+MIN_TIMESTAMP_MS = -30_610_224_000_000
+MAX_TIMESTAMP_MS = 253_402_300_799_999
 
 
 def epoch_ms(value: datetime) -> int:

@@ -69,6 +69,10 @@ def test_stdout_sink_pipes_json_lines(tmp_path, capsysbinary) -> None:
         (["--realtime", "--rate", "5"], "either --realtime or --rate"),
         (["--batch-size", "0"], "--batch-size 0"),
         (["--sink", "eventhubs"], "EVENTHUB_CONNECTION_STR"),
+        (["--duration", "99999999999d"], "--duration '99999999999d' is too long"),
+        (["--start", "9999-12-31T00:00:00Z", "--duration", "2d"], "after the year 9999"),
+        (["--duration", "3000000d"], "after the year 9999"),
+        (["--realtime", "--speed", "2", "--duration", "999999d"], "before the year 1000"),
     ],
 )
 def test_bad_options_are_refused_before_any_work(
