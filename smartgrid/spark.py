@@ -1,9 +1,12 @@
 """The one place that builds the local SparkSession (ingest, tests, dbt's session profile).
 
 Local master, Delta extensions and catalog, small shuffle partitions, and Spark's
-own state (warehouse, Derby metastore) under the lake root. Delta (and, when asked,
-the Kafka connector) come from Maven Central through ``spark.jars.packages``; Spark's
-resolver caches them (and reads ~/.m2), so after ``make setup`` no network is needed.
+own state (warehouse, Derby metastore) under the lake root. Delta and the Kafka connector
+come from the project-local jar folder ``make setup`` fills (smartgrid.jars, ``.spark-jars/``),
+put on the class path: no resolution and no network when a session starts. Before setup (no
+folder) they come from Maven Central through ``spark.jars.packages`` as a fallback.
+Spark's, Ivy's and Delta's logs go to a file (``log4j2.properties`` beside this module), never
+to the console unless ``SMARTGRID_CONSOLE_LOG_LEVEL`` asks (``--verbose``).
 
 ``spark_conf`` is the single definition of these settings; profiles.example.yml
 mirrors it for ``dbt`` run from the shell, and a test keeps the two equal.
@@ -16,11 +19,18 @@ from pathlib import Path
 
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
+from smartgrid.logs import quiet_jvm_start
 
 SPARK_VERSION = "4.2.0"
 DELTA_VERSION = "4.4.0"
 DELTA_PACKAGE = f"io.delta:delta-spark_4.2_2.13:{DELTA_VERSION}"
 KAFKA_PACKAGE = f"org.apache.spark:spark-sql-kafka-0-10_2.13:{SPARK_VERSION}"
+# What `make setup` resolves into the jar folder (smartgrid.jars): always both on the class
+# path, so a session never needs to know in advance whether it will read Kafka.
+ALL_PACKAGES = [DELTA_PACKAGE, KAFKA_PACKAGE]
+# Spark's logging: to a file, never the console (copied into the jar folder by `make setup`, so
+# dbt's profile names it there as it names the jars).
+LOG4J2_CONFIG = Path(__file__).resolve().with_name("log4j2.properties")
 
 # Fits a 2-core, 24 GB machine; override with SMARTGRID_DRIVER_MEMORY / SMARTGRID_SHUFFLE_PARTITIONS.
 DEFAULT_DRIVER_MEMORY = "4g"
@@ -35,14 +45,27 @@ def spark_conf(
     shuffle_partitions: int | None = None,
 ) -> dict[str, str]:
     """Every Spark setting the project uses locally, as strings (as dbt's profile needs them)."""
-    packages = [DELTA_PACKAGE, *([KAFKA_PACKAGE] if kafka else [])]
+    from smartgrid import jars
+
+    folder = jars.jars_dir()
+    if jars.is_ready(folder, ALL_PACKAGES):
+        # A wildcard is refused in spark.jars; on the class path it works in local mode.
+        classpath = {
+            "spark.driver.extraClassPath": f"{folder}/*",
+            "spark.executor.extraClassPath": f"{folder}/*",
+        }
+        log4j2 = folder / jars.LOG4J2_COPY
+    else:  # a clean clone before `make setup`: Spark resolves them itself (network, Ivy)
+        packages = [DELTA_PACKAGE, *([KAFKA_PACKAGE] if kafka else [])]
+        classpath = {"spark.jars.packages": ",".join(packages)}
+        log4j2 = LOG4J2_CONFIG
     memory = driver_memory or os.environ.get("SMARTGRID_DRIVER_MEMORY", DEFAULT_DRIVER_MEMORY)
     partitions = shuffle_partitions or int(
         os.environ.get("SMARTGRID_SHUFFLE_PARTITIONS", DEFAULT_SHUFFLE_PARTITIONS)
     )
     return {
         "spark.master": os.environ.get("SMARTGRID_SPARK_MASTER", "local[2]"),
-        "spark.jars.packages": ",".join(packages),
+        **classpath,
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.shuffle.partitions": str(partitions),
@@ -54,7 +77,9 @@ def spark_conf(
         "spark.sql.warehouse.dir": lake.warehouse,
         # Derby keeps its files (and its one-process lock) under the lake, not the cwd.
         "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={lake.metastore};create=true",
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={lake.root}",
+        "spark.driver.extraJavaOptions": (
+            f"-Dderby.system.home={lake.root} -Dlog4j2.configurationFile={log4j2}"
+        ),
         # Delta: small local tables do not need 50 partitions of checkpoint work per commit.
         "spark.databricks.delta.snapshotPartitions": "2",
         # For every local session, dbt's too (its benchmarks were measured so): see
@@ -90,14 +115,17 @@ def build_spark(
     if hive:
         builder = builder.enableHiveSupport()
     try:
-        spark = builder.getOrCreate()
+        # The JVM's own output (the JVM's warnings; Ivy's report before setup) into the log.
+        with quiet_jvm_start():
+            spark = builder.getOrCreate()
     except PySparkRuntimeError as exc:
         packages = DELTA_PACKAGE + (f", {KAFKA_PACKAGE}" if kafka else "")
+        cause = exc.getMessage() if hasattr(exc, "getMessage") else str(exc)
         raise SmartgridError(
             "Spark did not start. Most often its JVM packages "
-            f"({packages}) could not be resolved from Maven Central or the local caches: "
-            "run `make setup` once with network access (Spark's resolver output above names "
-            f"the missing artifact). Cause: {exc.getMessage() if hasattr(exc, 'getMessage') else exc}"
+            f"({packages}) are not in the jar folder (run `make setup` once, with network "
+            "access) or could not be resolved (the resolver's report in the log names the "
+            f"missing artifact). Cause: {cause.strip().splitlines()[0] if cause.strip() else exc}"
         ) from exc
     spark.sparkContext.setLogLevel(os.environ.get("SMARTGRID_SPARK_LOG_LEVEL", "WARN"))
     return spark

@@ -237,12 +237,11 @@ def test_a_volume_lake_is_refused_in_one_line(tmp_path: Path, capsys) -> None:
 
 
 def _packaged() -> list[str]:
-    """The packages pyproject.toml ships (``tool.setuptools.packages.find``), top level only."""
+    """The packages pyproject.toml ships (``tool.setuptools.packages``), top level only."""
     import tomllib
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
-    return [pattern.rstrip("*") for pattern in include]
+    return [name for name in config["tool"]["setuptools"]["packages"] if "." not in name]
 
 
 @pytest.fixture(scope="module")
@@ -254,7 +253,7 @@ def wheel(tmp_path_factory) -> Path:
 
     build = yaml.safe_load((ROOT / "databricks.yml").read_text())["artifacts"]["smartgrid_wheel"]
     source = tmp_path_factory.mktemp("wheel-source")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, source / name)
     for package in _packaged():
         shutil.copytree(
@@ -272,6 +271,8 @@ def wheel(tmp_path_factory) -> Path:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    # setuptools warns (e.g. a deprecated `license` table) on stderr: the build stays quiet.
+    assert "Warning" not in proc.stderr, proc.stderr[-2000:]
     (built,) = (source / "dist").glob("*.whl")
     return built
 
@@ -292,6 +293,9 @@ def test_the_wheel_holds_the_code_and_a_lean_core(wheel: Path) -> None:
         assert f"{package}/__init__.py" in names, package
     assert "transform/publish.py" in names
     assert "smartgrid/event.schema.json" in names
+    assert "smartgrid/log4j2.properties" in names  # Spark's logging, set by smartgrid.spark
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    assert "License-Expression: Apache-2.0" in metadata
     assert "smartgrid-ingest-task = deploy.tasks:ingest_entry" in entry_points
     assert "smartgrid-publish-task = deploy.tasks:publish_entry" in entry_points
     requires = [
