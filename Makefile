@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.smartgrid-installed
+# Spark's JVM packages (Delta, the Kafka connector), resolved once into a git-ignored folder.
+JARS := .spark-jars/manifest.json
 
 # dbt run from this directory finds profiles.yml here (written by setup from profiles.example.yml).
 export DBT_PROFILES_DIR ?= $(CURDIR)
@@ -18,16 +20,22 @@ help:
 	@echo "make setup  create .venv, install the pinned stack, resolve Spark's JVM packages"
 	@echo "make bench  run the benchmarks under bench/"
 
-setup: $(STAMP)
+setup: $(STAMP) $(JARS)
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "error: Python 3.10+ is needed, found " + sys.version.split()[0])'
 	@$(PYTHON) -m smartgrid.java
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[local,azure,kafka,dev]'
-	$(BIN)/python -m smartgrid.bootstrap
+	@echo "installing the pinned stack into $(VENV) ..."
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[local,azure,kafka,dev]'
+	@$(BIN)/python -m smartgrid.bootstrap
 	@touch $@
+
+# Re-resolved when the package coordinates change (smartgrid/jars.py); otherwise only the
+# logging configuration is refreshed.
+$(JARS): $(STAMP) smartgrid/jars.py smartgrid/log4j2.properties
+	@$(BIN)/python -m smartgrid.jars
 
 demo: setup
 	$(BIN)/smartgrid demo
@@ -54,3 +62,4 @@ bench: setup
 
 clean:
 	rm -rf lake target logs .pytest_cache .hypothesis
+# .spark-jars/ stays: `rm -rf .spark-jars` and `make setup` resolve the JVM packages again.

@@ -20,6 +20,14 @@ from pathlib import Path
 
 from smartgrid.logs import redirect_output
 
+SPARK_VERSION = "4.2.0"
+DELTA_VERSION = "4.4.0"
+DELTA_PACKAGE = f"io.delta:delta-spark_4.2_2.13:{DELTA_VERSION}"
+KAFKA_PACKAGE = f"org.apache.spark:spark-sql-kafka-0-10_2.13:{SPARK_VERSION}"
+# What `make setup` resolves into the jar folder (smartgrid.jars): always both on the class
+# path, so a session never needs to know in advance whether it will read Kafka.
+ALL_PACKAGES = [DELTA_PACKAGE, KAFKA_PACKAGE]
+
 JARS_ENV = "SMARTGRID_SPARK_JARS"
 MANIFEST = "manifest.json"
 # smartgrid/log4j2.properties, copied here so dbt's profile names it beside the jars.
@@ -115,8 +123,6 @@ def _spark_artifacts() -> set[str]:
 
 
 def main() -> int:
-    from smartgrid.spark import ALL_PACKAGES
-
     folder = jars_dir()
     if is_ready(folder, ALL_PACKAGES):
         shutil.copyfile(LOG4J2_SOURCE, folder / LOG4J2_COPY)  # the logging may have changed

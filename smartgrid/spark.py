@@ -17,17 +17,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from smartgrid import jars
 from smartgrid.errors import SmartgridError
+from smartgrid.jars import ALL_PACKAGES, DELTA_PACKAGE, KAFKA_PACKAGE
 from smartgrid.lake import Lake
 from smartgrid.logs import quiet_jvm_start
 
-SPARK_VERSION = "4.2.0"
-DELTA_VERSION = "4.4.0"
-DELTA_PACKAGE = f"io.delta:delta-spark_4.2_2.13:{DELTA_VERSION}"
-KAFKA_PACKAGE = f"org.apache.spark:spark-sql-kafka-0-10_2.13:{SPARK_VERSION}"
-# What `make setup` resolves into the jar folder (smartgrid.jars): always both on the class
-# path, so a session never needs to know in advance whether it will read Kafka.
-ALL_PACKAGES = [DELTA_PACKAGE, KAFKA_PACKAGE]
 # Spark's logging: to a file, never the console (copied into the jar folder by `make setup`, so
 # dbt's profile names it there as it names the jars).
 LOG4J2_CONFIG = Path(__file__).resolve().with_name("log4j2.properties")
@@ -45,8 +40,6 @@ def spark_conf(
     shuffle_partitions: int | None = None,
 ) -> dict[str, str]:
     """Every Spark setting the project uses locally, as strings (as dbt's profile needs them)."""
-    from smartgrid import jars
-
     folder = jars.jars_dir()
     if jars.is_ready(folder, ALL_PACKAGES):
         # A wildcard is refused in spark.jars; on the class path it works in local mode.

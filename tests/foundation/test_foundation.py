@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,10 +13,11 @@ import pytest
 import yaml
 
 from pipeline.cli import main
+from smartgrid import jars
 from smartgrid.errors import SmartgridError
 from smartgrid.java import check_java, parse_java_major
 from smartgrid.lake import ZONES, Lake
-from smartgrid.spark import spark_conf
+from smartgrid.spark import LOG4J2_CONFIG, spark_conf
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,9 +89,9 @@ def test_cli_refuses_unknown_command(capsys: pytest.CaptureFixture[str]) -> None
     assert "invalid choice" in capsys.readouterr().err
 
 
-def _rendered_local_profile(lake: str) -> dict[str, str]:
+def _rendered_local_profile(lake: str, jars: str) -> dict[str, str]:
     text = (ROOT / "profiles.example.yml").read_text()
-    env = {"SMARTGRID_LAKE": lake}
+    env = {"SMARTGRID_LAKE": lake, "SMARTGRID_SPARK_JARS": jars}
 
     def env_var(name: str, default: str | None = None) -> str:
         # Unset credentials of the other target render empty; only the local output is checked.
@@ -101,8 +103,11 @@ def _rendered_local_profile(lake: str) -> dict[str, str]:
     return yaml.safe_load(rendered)["smartgrid"]["outputs"]["local"]
 
 
-def test_dbt_profile_mirrors_the_spark_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`dbt run` from the shell must start the same Spark as the project's own module."""
+def test_dbt_profile_mirrors_the_spark_module(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`dbt run` from the shell must start the same Spark as the project's own module: the
+    jar folder on the class path (after setup) and the same logging configuration."""
     for name in (
         "SMARTGRID_SPARK_MASTER",
         "SMARTGRID_SHUFFLE_PARTITIONS",
@@ -110,7 +115,45 @@ def test_dbt_profile_mirrors_the_spark_module(monkeypatch: pytest.MonkeyPatch) -
         "SMARTGRID_DBT_THREADS",
     ):
         monkeypatch.delenv(name, raising=False)
-    profile = _rendered_local_profile("/data/lake")
+    jars = _ready_jar_folder(tmp_path / "jars")
+    monkeypatch.setenv("SMARTGRID_SPARK_JARS", str(jars))
+    profile = _rendered_local_profile("/data/lake", str(jars))
     assert profile["method"] == "session"
     assert profile["threads"] == "4"
-    assert profile["server_side_parameters"] == spark_conf(Lake("/data/lake"))
+    conf = spark_conf(Lake("/data/lake"))
+    assert profile["server_side_parameters"] == conf
+    assert conf["spark.driver.extraClassPath"] == f"{jars}/*"
+    assert "spark.jars.packages" not in conf  # no resolution once the folder is there
+    assert (
+        f"-Dlog4j2.configurationFile={jars}/log4j2.properties"
+        in (conf["spark.driver.extraJavaOptions"])
+    )
+
+
+def _ready_jar_folder(folder: Path) -> Path:
+    """A jar folder as `make setup` leaves it (a manifest for the packages, the files it names)."""
+    folder.mkdir()
+    names = ["io.delta_delta-spark_4.2_2.13-4.4.0.jar"]
+    for name in [*names, jars.LOG4J2_COPY]:
+        (folder / name).write_bytes(b"")
+    manifest = {"packages": jars.ALL_PACKAGES, "jars": names}
+    (folder / jars.MANIFEST).write_text(json.dumps(manifest))
+    return folder
+
+
+def test_without_the_jar_folder_spark_resolves_the_packages(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A clean clone before `make setup`: nothing breaks, Spark resolves the packages itself;
+    a manifest for other coordinates (a version changed) counts as missing."""
+    monkeypatch.setenv("SMARTGRID_SPARK_JARS", str(tmp_path / "missing"))
+    conf = spark_conf(Lake("/data/lake"), kafka=True)
+    assert conf["spark.jars.packages"] == f"{jars.DELTA_PACKAGE},{jars.KAFKA_PACKAGE}"
+    assert "spark.driver.extraClassPath" not in conf
+    assert str(LOG4J2_CONFIG) in conf["spark.driver.extraJavaOptions"]
+    stale = _ready_jar_folder(tmp_path / "stale")
+    manifest = json.loads((stale / jars.MANIFEST).read_text())
+    manifest["packages"] = ["io.delta:delta-spark_4.2_2.13:0.0.1"]
+    (stale / jars.MANIFEST).write_text(json.dumps(manifest))
+    monkeypatch.setenv("SMARTGRID_SPARK_JARS", str(stale))
+    assert "spark.jars.packages" in spark_conf(Lake("/data/lake"))
