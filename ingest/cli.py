@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Mapping
@@ -109,7 +108,6 @@ def config_from_args(
 
 def handle(args: argparse.Namespace) -> int:
     config, validation = config_from_args(args)  # refuses bad options before Spark starts
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from ingest.job import build_ingest_spark, run_ingest, table_counts
 
     spark = build_ingest_spark(config)

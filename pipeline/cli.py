@@ -4,6 +4,11 @@ Each part of the project holds its own subcommands (``register(subparsers, commo
 module lists them explicitly, so a missing command module is an ImportError when the CLI starts,
 never a command silently gone from ``--help``. The command modules import only option parsing;
 each imports its engine (Spark, dbt, confluent-kafka) when its command runs.
+
+Every command writes its full log to ``<lake>/logs/<command>.log`` (smartgrid.logs): its own
+records, py4j's, and Spark's, Ivy's and Delta's through log4j. The console gets what a person
+reads; ``--verbose`` adds the engines' logs. A failure is one line, ``error: <what went wrong>
+(full log: <path>)``, and a non-zero exit; the traceback goes to the log.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from pipeline import demo
 from producer import cli as producer_cli
 from smartgrid import __version__
 from smartgrid.errors import SmartgridError
+from smartgrid.lake import Lake
+from smartgrid.logs import CommandLog
 from transform import cli as transform_cli
 
 # Modules that contribute subcommands, in the order they appear in --help.
@@ -40,6 +47,13 @@ def common_options() -> argparse.ArgumentParser:
         metavar="PATH",
         help="lake root (default: $SMARTGRID_LAKE or ./lake); a local path or an abfss:// URI",
     )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show the engines' logs (Spark, Delta, py4j, dbt) on the console too; they always "
+        "go to <lake>/logs/<command>.log (produce and replay: also print every event)",
+    )
     return common
 
 
@@ -59,14 +73,27 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except SmartgridError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    verbose = bool(getattr(args, "verbose", False))
+    log = CommandLog.for_command(
+        args.command,
+        Lake.resolve(args.lake).root,
+        verbose=verbose,
+        argv=list(argv) if argv is not None else None,
+    )
+    with log:
+        try:
+            code = int(args.func(args) or 0)
+            log.done()
+            return code
+        except SmartgridError as err:
+            log.fail(err)
+            return err.exit_code
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:  # a bug or an engine failure: one line here, the rest logged
+            log.fail(exc)
+            return 1
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ def _add_sending_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--topic", help="kafka sink: topic (default $KAFKA_TOPIC, or $EVENTHUB_NAME)"
     )
-    parser.add_argument("--verbose", action="store_true", help="print every event to stderr")
+    # --verbose (the CLI's common option) also prints every event to stderr.
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,14 +50,19 @@ def current_log() -> Path | None:
 
 
 class _LazyFileHandler(logging.FileHandler):
-    """A FileHandler whose file (and directory) appear with the first record."""
+    """A FileHandler whose file (and directory) appear with the first record, after a header."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, header: str = "") -> None:
         super().__init__(path, mode="a", encoding="utf-8", delay=True)
+        self.header = header
 
     def _open(self):
         Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
-        return super()._open()
+        stream = super()._open()
+        if self.header:
+            stream.write(self.header + "\n")
+            self.header = ""
+        return stream
 
 
 @contextmanager
@@ -91,6 +97,7 @@ def quiet_jvm_start() -> Iterator[None]:
     if log is None or verbose():
         yield
         return
+    logging.getLogger("smartgrid").info("starting Spark; the JVM's output follows")
     with redirect_output(log):
         yield
 
@@ -98,17 +105,23 @@ def quiet_jvm_start() -> Iterator[None]:
 class CommandLog:
     """The log of one command run: Python's logging into the file, the engines told where."""
 
-    def __init__(self, path: Path, *, verbose: bool = False) -> None:
+    def __init__(self, path: Path, *, verbose: bool = False, header: str = "") -> None:
         self.path = path
         self.verbose = verbose
+        self.header = header  # written with the first record (the command line, the time)
+        self._started = 0.0
         self._handlers: list[logging.Handler] = []
         self._saved_env: dict[str, str | None] = {}
         self._saved_levels: dict[str, int] = {}
         self._root_level = logging.NOTSET
 
     @classmethod
-    def for_command(cls, command: str, lake_root: str, *, verbose: bool = False) -> CommandLog:
-        return cls(log_dir(lake_root) / f"{command}.log", verbose=verbose)
+    def for_command(
+        cls, command: str, lake_root: str, *, verbose: bool = False, argv: list[str] | None = None
+    ) -> CommandLog:
+        line = " ".join(["smartgrid", *(argv if argv is not None else sys.argv[1:])])
+        header = f"===== {time.strftime('%Y-%m-%d %H:%M:%S')} {line}"
+        return cls(log_dir(lake_root) / f"{command}.log", verbose=verbose, header=header)
 
     @property
     def exists(self) -> bool:
@@ -118,7 +131,8 @@ class CommandLog:
         root = logging.getLogger()
         self._root_level = root.level
         root.setLevel(logging.INFO)
-        handler = _LazyFileHandler(self.path)
+        self._started = time.monotonic()
+        handler = _LazyFileHandler(self.path, self.header)
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         self._handlers.append(handler)
         if self.verbose:
@@ -154,6 +168,10 @@ class CommandLog:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+    def done(self) -> None:
+        """The command succeeded: say so in the log (which creates it if nothing else did)."""
+        logging.getLogger("smartgrid").info("done in %.1f s", time.monotonic() - self._started)
 
     def fail(self, exc: BaseException, message: str | None = None, *, stream=None) -> None:
         """Print the one ``error:`` line; the traceback goes to the log (never the console).
