@@ -13,7 +13,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -179,14 +179,18 @@ def run_ingest(
     *,
     spark: SparkSession | None = None,
     stop_event: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> IngestSummary:
-    """Run the ingest query; return what this run added."""
+    """Run the ingest query; return what this run added.
+
+    ``progress(batches, events)`` is called after each micro-batch is written.
+    """
     validation = validation or ValidationConfig()
     spark = spark or build_ingest_spark(config)
     for key, value in INGEST_SQL_CONF.items():
         spark.conf.set(key, value)
     ensure_tables(spark, config)
-    stats = RunStats()
+    stats = RunStats(on_add=progress)
     writer = DeltaBatchWriter(config, validation, stats)
     stopper = _Stopper(stop_event)
     started = time.monotonic()

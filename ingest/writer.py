@@ -136,10 +136,15 @@ class RunStats:
 
     batches: list[BatchStats] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Called with (batches written, raw rows written) after each batch: a progress display.
+    on_add: Callable[[int, int], None] | None = field(default=None, repr=False)
 
     def add(self, stats: BatchStats) -> None:
         with self.lock:
             self.batches.append(stats)
+            done, rows = len(self.batches), sum(b.raw for b in self.batches)
+        if self.on_add is not None:
+            self.on_add(done, rows)
 
     def totals(self) -> tuple[int, int, int, dict[str, int]]:
         with self.lock:

@@ -19,6 +19,7 @@ from typing import Any
 from pipeline.live import LiveOptions, add_live_options
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
+from smartgrid.progress import Progress
 
 # A small share of every fault kind, so the demo shows quarantine, dedup and anomalies.
 DEFAULT_DEMO_FAULTS = "duplicate=0.005,late=0.005,malformed=0.002,voltage=0.002"
@@ -37,13 +38,20 @@ class DemoReport:
     facts: dict[str, Any] = field(default_factory=dict)
 
     @contextmanager
-    def stage(self, number: int, total: int, name: str, out=None) -> Iterator[None]:
+    def stage(
+        self, number: int, total: int, name: str, out=None, *, unit: str = ""
+    ) -> Iterator[Progress]:
+        """One line per stage, ``[n/N] name: done in X s``; the stage may report progress
+        (one updating line on a terminal, a line every few seconds otherwise)."""
         out = out or sys.stderr
-        print(f"[{number}/{total}] {name} ...", file=out, flush=True)
+        label = f"[{number}/{total}] {name}"
+        progress = Progress(label, unit=unit, stream=out)
+        progress.start()
         started = time.monotonic()
-        yield
+        yield progress
         self.stages[name] = time.monotonic() - started
-        print(f"[{number}/{total}] {name}: done in {self.stages[name]:.1f} s", file=out, flush=True)
+        progress.clear()
+        print(f"{label}: done in {self.stages[name]:.1f} s", file=out, flush=True)
 
     @property
     def total_seconds(self) -> float:
@@ -77,14 +85,20 @@ def run_demo(
     if kafka_bootstrap:  # --source kafka: the same stages through a real Kafka broker
         ingest_config, sink, hub = _kafka_hub(lake, kafka_bootstrap, fresh=not args.keep)
 
-    with report.stage(*step(f"produce the fleet into {hub}")):
-        produced = stages.produce(options, lake, sink)
+    with report.stage(*step(f"produce the fleet into {hub}"), unit="events") as progress:
+        produced = stages.produce(options, lake, sink, progress=progress)
     report.facts["events produced"] = produced.events_sent
     report.facts["faults injected"] = produced.faults
 
     spark = stages.start_spark(lake)
-    with report.stage(*step("ingest: Structured Streaming, availableNow -> Delta")):
-        ingested = stages.ingest(ingest_config, spark)
+    with report.stage(
+        *step("ingest: Structured Streaming, availableNow -> Delta"), unit="batches"
+    ) as progress:
+        ingested = stages.ingest(
+            ingest_config,
+            spark,
+            progress=lambda batches, rows: progress.update(batches, detail=f"{rows:,} events"),
+        )
     counts = stages.counts(spark, ingest_config)
     report.facts.update(
         {
@@ -95,8 +109,10 @@ def run_demo(
             "ingest events/s": round(ingested.events_per_second),
         }
     )
-    with report.stage(*step("dbt build: staging -> clean -> curated marts, with tests")):
-        stages.build(lake, spark)
+    with report.stage(
+        *step("dbt build: staging -> clean -> curated marts, with tests"), unit="nodes"
+    ) as progress:
+        stages.build(lake, spark, progress=progress.update)
     with report.stage(*step("export the curated CSV for Power BI")):
         csv_path = stages.export(lake, spark)
     with report.stage(*step("render the dashboard")):

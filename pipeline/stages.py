@@ -55,13 +55,15 @@ def start_spark(lake: Lake):
     return dbt.start_spark(lake)
 
 
-def ingest(config: IngestConfig, spark, stop_event=None) -> IngestSummary:
-    return run_ingest(config, spark=spark, stop_event=stop_event)
+def ingest(config: IngestConfig, spark, stop_event=None, progress=None) -> IngestSummary:
+    """``progress(batches, events)`` after each micro-batch."""
+    return run_ingest(config, spark=spark, stop_event=stop_event, progress=progress)
 
 
-def build(lake: Lake, spark, command: str = "build") -> None:
-    """``dbt build`` (or ``seed`` / ``run``) of the project on the lake."""
-    dbt.build(lake, spark=spark, command=command)
+def build(lake: Lake, spark, command: str = "build", progress=None) -> None:
+    """``dbt build`` (or ``seed`` / ``run``) of the project on the lake; ``progress(done,
+    total)`` as each dbt node finishes."""
+    dbt.build(lake, spark=spark, command=command, progress=progress)
 
 
 def export(lake: Lake, spark) -> Path:

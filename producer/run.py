@@ -90,8 +90,12 @@ def produce(
     *,
     clock: Clock | None = None,
     stderr: TextIO | None = None,
+    progress=None,
 ) -> ProduceSummary:
-    """Simulate ``options.meters`` meters and send their readings; returns what was done."""
+    """Simulate ``options.meters`` meters and send their readings; returns what was done.
+
+    ``progress`` (anything with ``update(events_sent)``) replaces the periodic progress lines.
+    """
     clock = clock or SystemClock()
     err = sys.stderr if stderr is None else stderr
     start = _start_of(options, clock)  # before the sink: a refused run leaves nothing behind
@@ -132,7 +136,7 @@ def produce(
         sink,
         pacing=pacing,
         clock=clock,
-        progress=Progress(err, clock, options.progress_every),
+        progress=progress or Progress(err, clock, options.progress_every),
         verbose=err if options.verbose else None,
     )
     return ProduceSummary(

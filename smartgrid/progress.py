@@ -37,21 +37,29 @@ class Progress:
         self._shown = False
         self._lock = threading.Lock()  # a Spark batch callback may run on another thread
 
-    def text(self, done: int, total: int | None = None) -> str:
+    def text(self, done: int, total: int | None = None, detail: str = "") -> str:
         count = f"{done:,} of {total:,}" if total else f"{done:,}"
-        return f"{self.label} ... {count} {self.unit}"
+        return f"{self.label} ... {count} {self.unit}{f', {detail}' if detail else ''}"
 
-    def update(self, done: int, total: int | None = None) -> None:
+    def start(self) -> None:
+        """On a terminal, show the label now (the line the updates and the result replace)."""
+        if self.tty:
+            with self._lock:
+                self.stream.write(f"{self.label} ...")
+                self.stream.flush()
+                self._shown = True
+
+    def update(self, done: int, total: int | None = None, detail: str = "") -> None:
         with self._lock:
             now = self.clock()
             if now - self._last < self.every:
                 return
             self._last = now
             if self.tty:
-                self.stream.write(f"\r\x1b[K{self.text(done, total)}")
+                self.stream.write(f"\r\x1b[K{self.text(done, total, detail)}")
                 self._shown = True
             else:
-                self.stream.write(self.text(done, total) + "\n")
+                self.stream.write(self.text(done, total, detail) + "\n")
             self.stream.flush()
 
     def clear(self) -> None:

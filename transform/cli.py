@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from smartgrid import catalog
+from smartgrid import catalog, logs
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
 
@@ -68,18 +68,25 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def _build(args: argparse.Namespace) -> int:
+    from smartgrid.progress import Progress
     from transform import runner
 
     dbt_vars = _parse_vars(args.vars)  # refuse a bad option before Spark starts
     lake = Lake.resolve(args.lake)
-    runner.build(
-        lake,
-        select=args.select,
-        exclude=args.exclude,
-        full_refresh=args.full_refresh,
-        target=args.target,
-        dbt_vars=dbt_vars,
-    )
+    progress = Progress("dbt build", unit="nodes")
+    try:
+        runner.build(
+            lake,
+            select=args.select,
+            exclude=args.exclude,
+            full_refresh=args.full_refresh,
+            target=args.target,
+            dbt_vars=dbt_vars,
+            progress=progress.update,
+        )
+    finally:
+        progress.clear()
+    print(f"dbt build: done (log: {logs.log_dir(lake.root) / 'dbt.log'})")
     if args.export:
         print(f"exported {runner.export_csv(lake)}")
     return 0

@@ -18,11 +18,12 @@ publishing of staged exports (``transform.publish``) are modules of their own.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from smartgrid import catalog
+from smartgrid import catalog, logs
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
 from transform.metastore import is_metastore_lock, metastore_locked_error, start_spark
@@ -43,11 +44,14 @@ def run_dbt(
     *,
     dbt_vars: Mapping[str, Any] | None = None,
     spark=None,
+    progress: Callable[[int, int | None], None] | None = None,
 ):
     """Run ``dbt <args>`` in-process against ``lake``; returns dbt's ``dbtRunnerResult``.
 
     ``spark`` is an already running Hive-enabled session (tests pass theirs); without it the
     project's session is started. Commands that need no warehouse (parse, ls) start none.
+    dbt's log goes to ``<lake>/logs/dbt.log``; its console output only with ``--verbose``.
+    ``progress(done, total)`` is called as each node (model, test, seed) finishes.
     """
     from dbt.cli.main import dbtRunner
 
@@ -57,13 +61,17 @@ def run_dbt(
     if dbt_vars:
         command += ["--vars", json.dumps(dict(dbt_vars))]
     command += ["--project-dir", str(PROJECT_DIR), "--profiles-dir", profiles_dir()]
+    command += ["--log-path", str(logs.log_dir(lake.root))]
+    if not logs.verbose() and command[0] not in ("ls", "list"):  # ls prints its answer
+        command += ["--log-level", "none", "--log-level-file", "debug"]
+    callbacks = [_NodeCounter(progress)] if progress else []
 
     with lake_env(lake):
         if needs_warehouse and spark is None:
             spark = start_spark(lake)
         saved = {key: spark.conf.get(key, None) for key in _RESTORED_CONF} if spark else {}
         try:
-            result = dbtRunner().invoke(command)
+            result = dbtRunner(callbacks=callbacks).invoke(command)
         finally:
             for key, value in saved.items():
                 if value is None:
@@ -85,6 +93,7 @@ def build(
     dbt_vars: Mapping[str, Any] | None = None,
     command: str = "build",
     spark=None,
+    progress: Callable[[int, int | None], None] | None = None,
 ):
     """``dbt build`` (or ``run`` / ``test`` / ``seed``); raises SmartgridError when dbt fails."""
     args = [command]
@@ -97,10 +106,9 @@ def build(
     if target:
         args += ["--target", target]
     lake = (lake or Lake.resolve()).ensure()
-    result = run_dbt(args, lake, dbt_vars=dbt_vars, spark=spark)
+    result = run_dbt(args, lake, dbt_vars=dbt_vars, spark=spark, progress=progress)
     if not result.success:
-        reason = f": {result.exception}" if result.exception else " (see dbt's output above)"
-        raise SmartgridError(f"dbt {command} failed{reason}", exit_code=1)
+        raise SmartgridError(f"dbt {command} failed: {failure(result)}", exit_code=1)
     if lake.is_local:
         publish_local(lake.curated)
     return result
@@ -131,9 +139,57 @@ def export_csv(
         ["run-operation", "export_csv", "--args", json.dumps(macro_args)], lake, spark=spark
     )
     if not result.success:
-        reason = f": {result.exception}" if result.exception else " (see dbt's output above)"
-        raise SmartgridError(f"export of {relation} failed{reason}", exit_code=1)
+        raise SmartgridError(f"export of {relation} failed: {failure(result)}", exit_code=1)
     published = publish_local(target.parent)
     if target not in published:
         raise SmartgridError(f"export of {relation} wrote no file for {target}", exit_code=1)
     return target
+
+
+class _NodeCounter:
+    """A dbt event callback: ``progress(done, total)`` as each node finishes."""
+
+    def __init__(self, progress: Callable[[int, int | None], None]) -> None:
+        self.progress = progress
+        self.done = 0
+        self.total: int | None = None
+
+    def __call__(self, event) -> None:
+        name = event.info.name
+        if name == "ConcurrencyLine":
+            self.total = int(getattr(event.data, "node_count", 0) or 0) or None
+        elif name == "NodeFinished":
+            self.done += 1
+            self.progress(self.done, self.total)
+
+
+# dbt's first line of an error that names only where it is ("Compilation Error in model x
+# (models/x.sql)"); the line after it says what is wrong.
+_WHERE_ONLY = re.compile(
+    r"\b(Error|error) in (model|test|seed|snapshot|macro|operation|unit_test)\b"
+)
+_FAILED = {"error", "fail", "runtime error"}
+
+
+def failure(result) -> str:
+    """dbt's own message for a failed invocation, on one line."""
+    if result.exception is not None:
+        return _one_line(str(result.exception)) or type(result.exception).__name__
+    results = list(getattr(getattr(result, "result", None), "results", None) or [])
+    failed = [r for r in results if str(getattr(r, "status", "")).lower() in _FAILED]
+    if not failed:
+        return "see dbt's log"
+    first = failed[0]
+    node = getattr(first, "node", None)
+    where = f"{node.resource_type} {node.name}: " if node is not None else ""
+    more = f" (and {len(failed) - 1} more failed)" if len(failed) > 1 else ""
+    return f"{where}{_one_line(first.message or str(first.status))}{more}"
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if _WHERE_ONLY.search(lines[0]) and len(lines) > 1:
+        return f"{lines[0]}: {lines[1]}"
+    return lines[0]
