@@ -19,6 +19,7 @@ BENCHMARKS = (
     ("bench_ingest.py", [], ["--events", "200000", "--files", "8"]),
     ("bench_kafka.py", [], ["--events", "50000"]),
     ("bench_dbt.py", ["--repeat", "1"], ["--meters", "100", "--days", "2"]),
+    ("bench_spark_start.py", ["--repeat", "3"], ["--repeat", "1"]),
 )
 
 

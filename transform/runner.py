@@ -166,7 +166,7 @@ class _NodeCounter:
 # dbt's first line of an error that names only where it is ("Compilation Error in model x
 # (models/x.sql)"); the line after it says what is wrong.
 _WHERE_ONLY = re.compile(
-    r"\b(Error|error) in (model|test|seed|snapshot|macro|operation|unit_test)\b"
+    r"\b[Ee]rror in (\w+ )?(model|test|seed|snapshot|macro|operation|unit_test|analysis)\b"
 )
 _FAILED = {"error", "fail", "runtime error"}
 

@@ -1,4 +1,5 @@
-"""`smartgrid build` refuses what it cannot do in one clear line, before starting anything."""
+"""`smartgrid build` refuses what it cannot do in one clear line, before starting anything;
+a dbt failure is one line carrying dbt's own message."""
 
 from __future__ import annotations
 
@@ -35,3 +36,20 @@ def test_build_refuses_bad_vars_before_starting_anything(capsys) -> None:
 
     assert main(["build", "--vars", "{not json"]) == 2
     assert capsys.readouterr().err.startswith("error: --vars must be a JSON object")
+
+
+def test_a_dbt_error_is_one_line_that_names_its_cause(spark, session_lake: Lake) -> None:
+    """dbt's first line says only where ("Compilation Error in ... inline_query"); the one
+    line carries the next one too, which says what is wrong (the unknown var)."""
+    from transform import runner
+
+    result = runner.run_dbt(
+        ["compile", "--inline", "select {{ var('no_such_var_xyz') }} as x"],
+        session_lake,
+        spark=spark,
+    )
+    assert not result.success
+    reason = runner.failure(result)
+    assert "\n" not in reason
+    assert reason.startswith("Compilation Error in "), reason
+    assert "no_such_var_xyz" in reason, reason

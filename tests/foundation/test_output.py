@@ -1,0 +1,118 @@
+"""What a person sees: the commands' console output is short and free of engine noise.
+
+Each command runs as a real subprocess (Spark, Delta, dbt; no mocks). The console must hold only
+the command's own lines, while ``<lake>/logs/<command>.log`` holds the engines' output; a
+failure is one ``error:`` line naming the log; ``--verbose`` brings the engines' lines back.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from engine_noise import LOG4J_LINE, noisy_lines
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 900
+
+
+def smartgrid(*args: str, lake: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTGRID_LOG")}
+    env.pop("SMARTGRID_CONSOLE_LOG_LEVEL", None)
+    env["SMARTGRID_SHUFFLE_PARTITIONS"] = "1"
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args, "--lake", str(lake)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+
+
+def console(proc: subprocess.CompletedProcess) -> str:
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """A small fleet produced and ingested by the commands a user types."""
+    lake = tmp_path_factory.mktemp("quiet") / "lake"
+    produced = smartgrid("produce", "--meters", "5", "--duration", "2h", lake=lake)
+    assert produced.returncode == 0, console(produced)
+    ingest = smartgrid("ingest", lake=lake)
+    assert ingest.returncode == 0, console(ingest)
+    return lake, ingest
+
+
+def test_ingest_prints_its_summary_and_nothing_of_spark(ingested) -> None:
+    lake, proc = ingested
+    lines = console(proc).splitlines()
+    assert noisy_lines(console(proc)) == []
+    assert len(lines) <= 10, lines
+    assert lines[0].startswith("ingested 40 events in ")
+    log = (lake / "logs" / "ingest.log").read_text(encoding="utf-8")
+    # The engines' output is in the log: log4j's lines (our layout) and the JVM's own stderr.
+    assert LOG4J_LINE.search(log), log[:2000]
+    assert "starting Spark; the JVM's output follows" in log
+    assert "batch 0: raw 40" in log  # the ingest's own records
+
+
+def test_verbose_puts_the_engine_lines_back(ingested) -> None:
+    lake, _ = ingested
+    proc = smartgrid("ingest", "--verbose", lake=lake)
+    assert proc.returncode == 0, console(proc)
+    assert LOG4J_LINE.search(proc.stderr), proc.stderr[-2000:]
+    assert re.search(r"^INFO ingest\.job: ingest started", proc.stderr, re.M), proc.stderr[-2000:]
+
+
+def test_a_refused_option_is_one_line_and_creates_no_lake(tmp_path: Path) -> None:
+    lake = tmp_path / "never"
+    proc = smartgrid("ingest", "--source", "kafka", "--topic", "t", lake=lake)
+    assert proc.returncode != 0
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith("error: --source kafka needs --kafka-bootstrap"), proc.stderr
+    assert not lake.exists()
+
+
+def test_a_failure_is_one_line_naming_the_problem_and_the_log(tmp_path: Path) -> None:
+    """dbt on a lake with no ingested events: dbt's own message on the one line, the
+    traceback and dbt's output in the logs, never on the console."""
+    lake = tmp_path / "empty"
+    proc = smartgrid("build", lake=lake)
+    assert proc.returncode != 0
+    lines = console(proc).strip().splitlines()
+    log = lake / "logs" / "build.log"
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: dbt build failed: "), lines
+    assert lines[0].endswith(f"(full log: {log})"), lines
+    assert "validated" in lines[0].lower() or "not" in lines[0].lower(), lines  # dbt's reason
+    assert "Traceback (most recent call last)" in log.read_text(encoding="utf-8")
+    assert (lake / "logs" / "dbt.log").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_demo_prints_one_line_per_stage_then_the_summary(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    proc = smartgrid("demo", "--meters", "5", "--days", "1", "--no-docs", lake=lake)
+    assert proc.returncode == 0, console(proc)[-3000:]
+    assert noisy_lines(console(proc)) == []
+    lines = proc.stderr.strip().splitlines()
+    done = [line for line in lines if ": done in " in line]
+    assert len(done) == 5, lines
+    for number, line in enumerate(done, 1):
+        assert re.fullmatch(rf"\[{number}/5\] .+: done in \d+\.\d s", line), line
+    # Not a TTY: a long stage adds a progress line now and then, nothing else.
+    progress = re.compile(r"\[\d/5\] .+ \.\.\. [\d,]+( of [\d,]+)? (events|batches|nodes).*")
+    assert all(progress.fullmatch(line) for line in lines if line not in done), lines
+    assert proc.stdout.lstrip().startswith("summary")
+    assert len(proc.stdout.splitlines()) < 40
+    log = (lake / "logs" / "demo.log").read_text(encoding="utf-8")
+    assert LOG4J_LINE.search(log)
+    assert (lake / "logs" / "dbt.log").stat().st_size > 0
