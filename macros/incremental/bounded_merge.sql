@@ -28,10 +28,14 @@
 {#
   dbt's get_merge_sql, overridden for this project (the root project's macro wins over dbt's
   global one); the adapter's spark__ or databricks__ implementation still writes the statement.
+  A model with `meta: merge_whole_table` gets a whole-table merge instead (whole_table_merge.sql).
 #}
 {% macro get_merge_sql(target, source, unique_key, dest_columns, incremental_predicates=none) -%}
   {%- set predicates = [] + (kwargs.get('predicates', incremental_predicates) or []) -%}
   {%- set meta = config.get('meta') or {} -%}
+  {%- if meta.get('merge_whole_table') -%}
+    {{ return(whole_table_merge_sql(target, source, unique_key)) }}
+  {%- endif -%}
   {%- if meta.get('merge_window_column') and meta.get('merge_window_start') -%}
     {%- set column = config.get('target_alias', 'DBT_INTERNAL_DEST')
         ~ '.' ~ meta.get('merge_window_column') -%}

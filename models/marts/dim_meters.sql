@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='meter_id',
+        on_schema_change='fail',
+        meta={'merge_whole_table': true},
+    )
+}}
+
 {#-
     One row per meter seen in the readings or listed in the registry. profile and has_solar
     come from the registry (null for replayed data, which has none). The readings are counted

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='local_date',
+        on_schema_change='fail',
+        meta={'merge_whole_table': true},
+    )
+}}
+
 {#-
     The Target Daily kWh gauge: fleet energy per day, its min, max and mean over the days to
     date, and the rolling target: the mean of the daily totals of the N days ending that day

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='ingested_on',
+        on_schema_change='fail',
+        meta={'merge_whole_table': true},
+    )
+}}
+
 with
 
 readings as (

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['meter_id', 'time_of_day'],
+        on_schema_change='fail',
+        meta={'merge_whole_table': true},
+    )
+}}
+
 {#-
     Meter Energy by Daypart: energy per meter and time of day (Night, Morning, Afternoon, Evening
     in the reporting time zone), over all the readings kept. Summed from the per-day aggregate

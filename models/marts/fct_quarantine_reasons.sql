@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['ingested_on', 'reason'],
+        on_schema_change='fail',
+        meta={'merge_whole_table': true},
+    )
+}}
+
 with
 
 quarantine as (

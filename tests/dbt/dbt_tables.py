@@ -37,8 +37,20 @@ def delta_version(spark, table: str) -> int:
 
 
 def merges_since(spark, table: str, version: int) -> list[dict]:
+    return [h for h in history_since(spark, table, version) if h["operation"] == "MERGE"]
+
+
+def history_since(spark, table: str, version: int) -> list[dict]:
+    """The Delta commits of ``table`` after ``version``, oldest first."""
     history = spark.sql(f"describe history smartgrid.{table}").collect()
-    return [h.asDict() for h in history if h["version"] > version and h["operation"] == "MERGE"]
+    return sorted(
+        (h.asDict() for h in history if h["version"] > version), key=lambda h: h["version"]
+    )
+
+
+def table_id(spark, table: str) -> str:
+    """Delta's table id: a table re-created (`create or replace`) gets a new one."""
+    return spark.sql(f"describe detail smartgrid.{table}").first()["id"]
 
 
 def content_hash(spark, table: str) -> str:
@@ -61,6 +73,15 @@ INCREMENTAL = (
     "fct_meter_daypart_daily_energy",
     "fct_fleet_power_trend",
 )
+# The small marts merged whole into their table each run (meta merge_whole_table,
+# macros/incremental/whole_table_merge.sql): rebuilt in place, never re-created.
+WHOLE_TABLE = (
+    "dim_meters",
+    "fct_fleet_daily_target",
+    "fct_meter_daypart_energy",
+    "fct_ingest_daily",
+    "fct_quarantine_reasons",
+)
 
 
 # Each table's key, for comparing two builds row by row.
@@ -73,6 +94,8 @@ TABLE_KEYS = {
     "fct_fleet_power_trend": ("bucket_start",),
     "fct_meter_daypart_energy": ("meter_id", "time_of_day"),
     "dim_meters": ("meter_id",),
+    "fct_ingest_daily": ("ingested_on",),
+    "fct_quarantine_reasons": ("ingested_on", "reason"),
 }
 
 

@@ -1,7 +1,10 @@
 """Incremental runs: nothing new changes nothing, late and re-sent events correct what they touch,
-an incremental run equals a full refresh, and a second lake gets its own tables."""
+an incremental run equals a full refresh, and a second lake gets its own tables. The small marts
+merged whole (WHOLE_TABLE) keep their Delta table id, and write nothing when nothing changed."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import dbt_expected as expected
 import pytest
@@ -17,17 +20,21 @@ from dbt_events import (
     batch_one,
     batch_two,
     event,
+    quarantined,
     write_validated,
 )
 from dbt_tables import (
     INCREMENTAL,
     MARTS,
     TABLE_KEYS,
+    WHOLE_TABLE,
     assert_marts_match,
     content_hash,
     delta_version,
+    history_since,
     keyed_rows,
     merges_since,
+    table_id,
     table_rows,
 )
 
@@ -36,21 +43,51 @@ from transform import runner as dbt_runner
 
 
 def test_second_run_without_new_data_changes_nothing(spark, built, dbt_lake) -> None:
-    incremental = INCREMENTAL
-    versions = {t: delta_version(spark, t) for t in incremental}
-    hashes = {t: content_hash(spark, t) for t in MARTS}
+    """No Delta version anywhere: the incremental tables merge nothing, and the whole-table
+    marts, found equal to their model, are not written at all (a no-op merge would commit)."""
+    tracked = INCREMENTAL + WHOLE_TABLE
+    versions = {t: delta_version(spark, t) for t in tracked}
+    ids = {t: table_id(spark, t) for t in WHOLE_TABLE}
+    hashes = {t: content_hash(spark, t) for t in MARTS + WHOLE_TABLE}
     dbt_runner.build(dbt_lake, dbt_vars=DBT_VARS, spark=spark, command="run")
-    assert {t: delta_version(spark, t) for t in incremental} == versions
-    assert {t: content_hash(spark, t) for t in MARTS} == hashes
+    assert {t: delta_version(spark, t) for t in tracked} == versions
+    assert {t: table_id(spark, t) for t in WHOLE_TABLE} == ids
+    assert {t: content_hash(spark, t) for t in MARTS + WHOLE_TABLE} == hashes
 
 
 def test_late_events_and_duplicates_correct_what_they_touch(spark, built, dbt_lake) -> None:
     before = expected.clean(built, SETTINGS)
     version = delta_version(spark, "int_meter_readings__clean")
+    ids = {t: table_id(spark, t) for t in WHOLE_TABLE}
+    whole_versions = {t: delta_version(spark, t) for t in WHOLE_TABLE}
     events = built + batch_two()
     write_validated(spark, dbt_lake, batch_two())
     dbt_runner.build(dbt_lake, dbt_vars=DBT_VARS, spark=spark, command="run")
     assert_marts_match(spark, events)
+    got_ingest = {r["ingested_on"]: r for r in table_rows(spark, "fct_ingest_daily")}
+    want_ingest = expected.ingest_daily(events, quarantined())
+    assert got_ingest.keys() == want_ingest.keys()
+    for day, row in want_ingest.items():
+        assert {k: got_ingest[day][k] for k in row} == row, day
+
+    # The whole-table marts were rebuilt in place: same Delta table, one merge for those whose
+    # rows changed, nothing for the one batch two leaves as it was (no new quarantined event).
+    assert {t: table_id(spark, t) for t in WHOLE_TABLE} == ids
+    commits = {t: history_since(spark, t, whole_versions[t]) for t in WHOLE_TABLE}
+    assert {t: [c["operation"] for c in cs] for t, cs in commits.items()} == {
+        "dim_meters": ["MERGE"],
+        "fct_fleet_daily_target": ["MERGE"],
+        "fct_meter_daypart_energy": ["MERGE"],
+        "fct_ingest_daily": ["MERGE"],
+        "fct_quarantine_reasons": [],
+    }
+    # Only the changed rows are rewritten: the ingest day of both batches gains batch two.
+    metrics = commits["fct_ingest_daily"][0]["operationMetrics"]
+    assert (
+        metrics["numTargetRowsUpdated"],
+        metrics["numTargetRowsInserted"],
+        metrics["numTargetRowsDeleted"],
+    ) == ("1", "0", "0")
 
     # Incremental, not a rebuild: the merge wrote only the new keys and the changed rows (the
     # re-sent reading and the late readings' predecessor, whose interval now ends earlier).
@@ -111,13 +148,28 @@ def test_incremental_run_after_late_data_equals_a_full_refresh(spark, tmp_path) 
         event("MTR-AWAY", 420, 800, volts=246.0, ingest=INGEST_2, batch=1, offset=904),
     ]
     write_validated(spark, lake, batch_one() + first)
+    # A meter leaves the registry between the runs: its dim_meters row must go (the
+    # whole-table merge's `when not matched by source then delete`).
+    registry = Path(lake.reference, "meters.csv")
+    header = "meter_id,profile,has_solar,nominal_voltage,reports_energy\n"
+    registry.write_text(header + "MTR-GONE,household,false,230,false\n", encoding="utf-8")
     dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, command="seed")
     dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, command="run", full_refresh=True)
-    versions = {t: delta_version(spark, t) for t in INCREMENTAL}
+    assert "MTR-GONE" in {r["meter_id"] for r in table_rows(spark, "dim_meters")}
+    versions = {t: delta_version(spark, t) for t in INCREMENTAL + WHOLE_TABLE}
+    ids = {t: table_id(spark, t) for t in WHOLE_TABLE}
     write_validated(spark, lake, batch_two() + second)
+    registry.write_text(header, encoding="utf-8")
     dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, command="run")
     merged = {t: merges_since(spark, t, versions[t]) for t in INCREMENTAL}
     assert all(len(merges) == 1 for merges in merged.values()), merged  # merged, not rebuilt
+    assert {t: table_id(spark, t) for t in WHOLE_TABLE} == ids  # in place
+    for table in WHOLE_TABLE:  # one merge, or nothing written when nothing changed
+        operations = [c["operation"] for c in history_since(spark, table, versions[table])]
+        assert operations in ([], ["MERGE"]), (table, operations)
+    (dim_merge,) = merges_since(spark, "dim_meters", versions["dim_meters"])
+    assert dim_merge["operationMetrics"]["numTargetRowsDeleted"] == "1"
+    assert "MTR-GONE" not in {r["meter_id"] for r in table_rows(spark, "dim_meters")}
     for table, column in (
         ("int_meter_readings__clean", "reading_date"),
         ("fct_meter_readings", "local_date"),

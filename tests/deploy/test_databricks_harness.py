@@ -54,6 +54,15 @@ INCREMENTAL_MODELS = {
 }
 # The merges that carry a partition bound (macros/incremental/bounded_merge.sql, meta merge_window_column).
 BOUNDED_MERGES = {"int_meter_readings__clean": "reading_date", "fct_meter_readings": "local_date"}
+# The small marts merged whole into their table (meta merge_whole_table,
+# macros/incremental/whole_table_merge.sql), with their unique keys.
+WHOLE_TABLE_KEYS = {
+    "dim_meters": ("meter_id",),
+    "fct_fleet_daily_target": ("local_date",),
+    "fct_meter_daypart_energy": ("meter_id", "time_of_day"),
+    "fct_ingest_daily": ("ingested_on",),
+    "fct_quarantine_reasons": ("ingested_on", "reason"),
+}
 
 
 def synced_files(root: Path = ROOT) -> list[str]:
@@ -338,7 +347,7 @@ def test_the_incremental_build_merges_with_partition_bounds(harness: Harness) ->
         tree = parse(statement.sql)
         if isinstance(tree, exp.Merge):
             merges[tree.this.name] = tree
-    assert set(merges) == INCREMENTAL_MODELS  # merged, not rebuilt
+    assert set(merges) - set(WHOLE_TABLE_KEYS) == INCREMENTAL_MODELS  # merged, not rebuilt
     for table, column in BOUNDED_MERGES.items():
         condition = merges[table].args["on"]
         bounds = [
@@ -353,7 +362,78 @@ def test_the_incremental_build_merges_with_partition_bounds(harness: Harness) ->
         w for s in run.statements for w in writes(s.sql) if w.kind == "create table" and w.relation
     ]
     rebuilt = {w.relation[2] for w in creates}
-    assert not rebuilt & INCREMENTAL_MODELS, rebuilt
+    assert not rebuilt & (INCREMENTAL_MODELS | set(WHOLE_TABLE_KEYS)), rebuilt
+
+
+def _null_safe_pair(node: exp.Expression) -> tuple[str, str] | None:
+    """(column, column) of ``DBT_INTERNAL_DEST.c <=> DBT_INTERNAL_SOURCE.c``, else None."""
+    if not isinstance(node, exp.NullSafeEQ):
+        return None
+    if not all(isinstance(c, exp.Column) for c in (node.this, node.expression)):
+        return None
+    sides = {c.table.upper(): c.name for c in (node.this, node.expression)}
+    return sides.get("DBT_INTERNAL_DEST"), sides.get("DBT_INTERNAL_SOURCE")
+
+
+def _conjuncts(node: exp.Expression, kind: type) -> list[exp.Expression]:
+    node = node.unnest()
+    if isinstance(node, kind):
+        return _conjuncts(node.this, kind) + _conjuncts(node.expression, kind)
+    return [node]
+
+
+def assert_whole_table_merge(merge: exp.Merge, keys: tuple[str, ...], columns: list[str]) -> None:
+    """The statement whole_table_merge_sql writes: matched on the key (null-safe); updated when
+    any other column differs (null-safe), those columns set; inserted whole; the target's rows
+    the model no longer has deleted."""
+    values = [c for c in columns if c not in keys]
+    on = [_null_safe_pair(n) for n in _conjuncts(merge.args["on"], exp.And)]
+    assert sorted(on) == sorted((k, k) for k in keys), merge.args["on"].sql()
+    whens = {(w.args.get("matched"), bool(w.args.get("source"))): w for w in merge.args["whens"]}
+    assert set(whens) == {(True, False), (False, False), (False, True)}, merge.sql()
+    matched = whens[(True, False)]
+    differs = _conjuncts(matched.args["condition"], exp.Or)
+    assert all(isinstance(d, exp.Not) for d in differs), matched.sql()
+    assert sorted(_null_safe_pair(d.this.unnest()) for d in differs) == [
+        (c, c) for c in sorted(values)
+    ]
+    update = matched.args["then"]
+    assert isinstance(update, exp.Update)
+    assigned = {e.this.name: e.expression for e in update.expressions}
+    assert sorted(assigned) == sorted(values), update.sql()
+    assert all(v.table.upper() == "DBT_INTERNAL_SOURCE" for v in assigned.values())
+    insert = whens[(False, False)].args["then"]
+    assert isinstance(insert, exp.Insert)
+    assert [c.name for c in insert.this.expressions] == columns, insert.sql()
+    by_source = whens[(False, True)]
+    assert by_source.args.get("condition") is None
+    assert by_source.args["then"].sql().upper() == "DELETE", by_source.sql()
+
+
+def test_the_small_marts_are_merged_whole_or_not_written(harness: Harness) -> None:
+    """Each whole-table mart of the incremental build is either merged into its table (the
+    statement's clauses checked) or, when the read-only precheck finds it equal to the model, not
+    written at all. The quarantine is empty in both batches, so fct_quarantine_reasons is the one
+    left as it was; the second batch changes the others."""
+    run = harness.runs["incremental build"]
+    schema = harness.values["schema"]
+    spark = harness.warehouse.spark
+    merged, written, prechecked = {}, set(), set()
+    for statement in run.statements:
+        tree = parse(statement.sql)
+        for write in writes(statement.sql):
+            if write.relation and write.relation[2] in WHOLE_TABLE_KEYS and not write.temporary:
+                written.add(write.relation[2])
+        if isinstance(tree, exp.Merge) and tree.this.name in WHOLE_TABLE_KEYS:
+            merged[tree.this.name] = tree
+        if isinstance(tree, exp.Select) and tree.args.get("having") is not None:
+            prechecked |= {t.name for t in tree.find_all(exp.Table)} & set(WHOLE_TABLE_KEYS)
+    assert prechecked == set(WHOLE_TABLE_KEYS)  # every mart compared before any write
+    assert written == set(merged)  # a mart is written by its merge only
+    assert set(merged) == set(WHOLE_TABLE_KEYS) - {"fct_quarantine_reasons"}
+    for table, tree in merged.items():
+        columns = spark.table(f"spark_catalog.{schema}.{table}").columns
+        assert_whole_table_merge(tree, WHOLE_TABLE_KEYS[table], columns)
 
 
 def test_export_stages_one_csv_that_the_publish_task_publishes(harness: Harness) -> None:
