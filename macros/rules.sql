@@ -17,8 +17,8 @@
 {% endmacro %}
 
 {% macro rules_is_number(value) %}
-  {{ return(value is number and value is not boolean and value == value
-            and value not in [1e400, -1e400]) }}
+  {#- not a boolean, NaN nor infinite (x - x is NaN for both) -#}
+  {{ return(value is number and value is not boolean and (value - value) == 0) }}
 {% endmacro %}
 
 {#- 'inclusive' (>= / <=) or 'strict' (> / <); `default` is today's operator. -#}
@@ -121,10 +121,10 @@
     {%- set under_v = rules_limit_volts(under, nominal, -1) -%}
     {%- if under_v >= over_v -%}
       {{ exceptions.raise_compiler_error(
-          "var under_voltage_limit = " ~ tojson(var('under_voltage_limit', none)) ~
-          " must be below var over_voltage_limit = " ~ tojson(var('over_voltage_limit', none)) ~
-          " (at nominal_voltage_v " ~ nominal ~ ": " ~ under_v ~ " V is not below " ~ over_v ~
-          " V)") }}
+          "var under_voltage_limit = " ~ tojson(var('under_voltage_limit', none)) ~ " (" ~
+          under_v ~ " V) must be below var over_voltage_limit = " ~
+          tojson(var('over_voltage_limit', none)) ~ " (" ~ over_v ~ " V) at var " ~
+          "nominal_voltage_v " ~ nominal ~ " (null: unset, the default or voltage_band_pct)") }}
     {%- endif -%}
   {%- endif -%}
   {{ return(rules) }}
