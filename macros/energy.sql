@@ -6,12 +6,13 @@
   for its newest, capped at var max_gap_seconds (an outage does not invent energy).
 #}
 {% macro capped_interval_seconds(reading_at, next_reading_at) -%}
+  {%- set intervals = interval_rules() -%}
   least(
     coalesce(
       (unix_micros({{ next_reading_at }}) - unix_micros({{ reading_at }})) / 1e6,
-      {{ var('nominal_interval_seconds') | int }}
+      {{ intervals.nominal_interval_seconds }}
     ),
-    {{ var('max_gap_seconds') | int }}
+    {{ intervals.max_gap_seconds }}
   )
 {%- endmacro %}
 
@@ -21,5 +22,5 @@
   {%- if configured is not none -%}
     {{ return(configured | int) }}
   {%- endif -%}
-  {{ return((86400 / (var('nominal_interval_seconds') | int)) | round(0, 'floor') | int) }}
+  {{ return((86400 / interval_rules().nominal_interval_seconds) | round(0, 'floor') | int) }}
 {% endmacro %}

@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from producer.faults import FAULT_KINDS, parse_fault_spec
@@ -130,6 +131,13 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         help="skip the rows before line N (CSV, header = line 1) or row N (Parquet): resume a "
         "replay that stopped, from the line its error or summary names",
     )
+    replay.add_argument(
+        "--energy-interval",
+        metavar="DURATION",
+        help="the power column holds ENERGY in Wh over this interval per reading (e.g. 1h for "
+        "hourly energy; map it with --map real_power_watts=COLUMN): each reading is sent as "
+        "that interval's average power, W = Wh x 3600 / seconds. Must be greater than zero",
+    )
     _add_sending_options(replay)
     replay.set_defaults(func=run_replay)
 
@@ -192,6 +200,17 @@ def run_produce(args: argparse.Namespace) -> int:
     return 130 if summary.stopped == "interrupted" else 0
 
 
+def _energy_interval(text: str | None) -> timedelta | None:
+    if text is None:
+        return None
+    if text.strip().startswith("-"):
+        raise SmartgridError(
+            f"--energy-interval {text!r} must be greater than zero: it is the interval each "
+            "reading's energy covers, e.g. 1h"
+        )
+    return parse_duration(text, name="--energy-interval")
+
+
 def run_replay(args: argparse.Namespace) -> int:
     from producer.run import replay
 
@@ -205,6 +224,7 @@ def run_replay(args: argparse.Namespace) -> int:
         verbose=args.verbose,
         encoding=args.encoding,
         start_line=args.start_line,
+        energy_interval=_energy_interval(args.energy_interval),
     )
     lake = Lake.resolve(args.lake)
     sink = _kafka_sink(args, lake)

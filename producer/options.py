@@ -113,8 +113,16 @@ class ReplayOptions:
     progress_every: float = 2.0
     encoding: str = "utf-8"  # of a CSV file
     start_line: int = 1  # skip the rows before this line (CSV) or row number (Parquet)
+    # --energy-interval: the power column holds energy in Wh over this interval, sent as the
+    # interval's average power (W = Wh x 3600 / seconds); None: it holds watts.
+    energy_interval: timedelta | None = None
 
     def __post_init__(self) -> None:
+        if self.energy_interval is not None and self.energy_interval <= timedelta(0):
+            raise SmartgridError(
+                f"--energy-interval must be greater than zero (got {self.energy_interval}): "
+                "it is the interval each reading's energy covers, e.g. 1h"
+            )
         try:
             info = codecs.lookup(self.encoding)
         except LookupError:

@@ -8,6 +8,9 @@ altered to fit. Interpretations, all documented in ``smartgrid replay --help``:
 - timestamps without a zone are read as UTC; times are written with millisecond precision;
 - ``real_power_watts`` is derived as voltage x current x power factor when the file has no
   power column but has ``current_a``;
+- with ``--energy-interval`` (e.g. ``1h``) the power column holds the energy in Wh of the
+  interval each reading covers, sent as that interval's average power, W = Wh x 3600 / seconds
+  (a column named ``real_power_watts``, or the one ``--map real_power_watts=...`` names);
 - ``energy_kwh`` and ``current_a`` are carried when the file has them (empty cells: omitted);
 - ``event_id`` is carried when present, else ``<meter_id>-<epoch ms>`` like the simulator;
 - numbers are plain ASCII decimals (``1_000``, full-width digits, ``nan`` are bad rows, though
@@ -89,6 +92,14 @@ class ReplayFile:
         self.columns = self._read_columns()
         self.fields = self._resolve_fields()
         self.derive_power = "real_power_watts" not in self.fields
+        interval = options.energy_interval
+        self.energy_seconds = None if interval is None else interval.total_seconds()
+        if self.energy_seconds is not None and self.derive_power:
+            raise SmartgridError(
+                f"--energy-interval reads each reading's energy (Wh) from the power column, and "
+                f"replay file {self.path} has none: name the energy column with "
+                f"--map real_power_watts=COLUMN (columns: {self._column_list()})"
+            )
 
     def _open_text(self) -> io.TextIOWrapper:
         # newline="" as the csv module wants; undecodable bytes are kept (surrogateescape) so
@@ -306,7 +317,7 @@ def parse_time(value: Any) -> datetime:
     return parsed
 
 
-def parse_number(name: str, value: Any, *, required: bool) -> float | None:
+def parse_number(name: str, value: Any, *, required: bool, bounded: bool = True) -> float | None:
     if isinstance(value, str):
         text = value.strip()
         if not text:
@@ -329,6 +340,8 @@ def parse_number(name: str, value: Any, *, required: bool) -> float | None:
         raise BadRow(f"{name}: {value!r} is not a number")
     if not math.isfinite(number):
         raise BadRow(f"{name}: {value!r} is not a finite number")
+    if not bounded:
+        return number
     low, high = _bounds(name)
     if not low <= number <= high:
         raise BadRow(f"{name}: {number:g} is outside the contract's range {low:g} to {high:g}")
@@ -347,15 +360,45 @@ def event_ms(values: dict[str, Any], shift_ms: int = 0) -> int:
     return ms
 
 
-def to_event(values: dict[str, Any], *, derive_power: bool, shift_ms: int = 0) -> dict[str, Any]:
+def to_event(
+    values: dict[str, Any],
+    *,
+    derive_power: bool,
+    shift_ms: int = 0,
+    energy_seconds: float | None = None,
+) -> dict[str, Any]:
     """One contract event from a row's raw values, or BadRow saying what is wrong."""
-    return convert(values, derive_power=derive_power, shift_ms=shift_ms)[0]
+    return convert(
+        values, derive_power=derive_power, shift_ms=shift_ms, energy_seconds=energy_seconds
+    )[0]
+
+
+def average_watts(values: dict[str, Any], energy_seconds: float) -> float:
+    """The power column read as Wh over ``energy_seconds``: the interval's average power."""
+    wh = parse_number(
+        "real_power_watts", values.get("real_power_watts"), required=True, bounded=False
+    )
+    watts = wh * 3600.0 / energy_seconds  # type: ignore[operator]
+    low, high = _bounds("real_power_watts")
+    if not low <= watts <= high:
+        raise BadRow(
+            f"real_power_watts: {wh:g} Wh over {energy_seconds:g} s is {watts:g} W, outside the "
+            f"contract's range {low:g} to {high:g}"
+        )
+    return watts
 
 
 def convert(
-    values: dict[str, Any], *, derive_power: bool, shift_ms: int = 0
+    values: dict[str, Any],
+    *,
+    derive_power: bool,
+    shift_ms: int = 0,
+    energy_seconds: float | None = None,
 ) -> tuple[dict[str, Any], int]:
-    """The event and its time in epoch milliseconds, or BadRow saying what is wrong."""
+    """The event and its time in epoch milliseconds, or BadRow saying what is wrong.
+
+    With ``energy_seconds`` the power column holds Wh over that interval (--energy-interval).
+    """
     if "__error__" in values:
         raise BadRow(values["__error__"])
     ms = event_ms(values, shift_ms)
@@ -368,7 +411,9 @@ def convert(
     voltage = parse_number("voltage", values.get("voltage"), required=True)
     power_factor = parse_number("power_factor", values.get("power_factor"), required=True)
     current = parse_number("current_a", values.get("current_a"), required=derive_power)
-    if derive_power:
+    if energy_seconds is not None:
+        power = average_watts(values, energy_seconds)
+    elif derive_power:
         power = round(voltage * current * power_factor, 3)  # type: ignore[operator]
         low, high = _bounds("real_power_watts")
         if not low <= power <= high:
@@ -408,7 +453,12 @@ def good_rows(source: ReplayFile, *, shift_ms: int = 0, start_line: int = 1) -> 
     """The good rows of the file, encoded; bad rows are skipped (``check_file`` reports them)."""
     for _, values in source.rows(start_line):
         try:
-            event, ms = convert(values, derive_power=source.derive_power, shift_ms=shift_ms)
+            event, ms = convert(
+                values,
+                derive_power=source.derive_power,
+                shift_ms=shift_ms,
+                energy_seconds=source.energy_seconds,
+            )
         except BadRow:
             continue
         yield encode(event, ms)
@@ -450,7 +500,12 @@ def check_file(
         if on_progress is not None and not found.rows % 10_000:
             on_progress(found.rows)
         try:
-            event, ms = convert(values, derive_power=source.derive_power, shift_ms=shift_ms)
+            event, ms = convert(
+                values,
+                derive_power=source.derive_power,
+                shift_ms=shift_ms,
+                energy_seconds=source.energy_seconds,
+            )
         except BadRow as why:
             found.bad += 1
             problem = str(RowProblem(line, str(why)))

@@ -210,7 +210,12 @@ def _line_of_good_row(
     """The line of the ``index``-th good row (0-based) from --start-line, None past the end."""
     for line, values in source.rows(options.start_line):
         try:
-            to_event(values, derive_power=source.derive_power, shift_ms=shift_ms)
+            to_event(
+                values,
+                derive_power=source.derive_power,
+                shift_ms=shift_ms,
+                energy_seconds=source.energy_seconds,
+            )
         except BadRow:
             continue
         if index == 0:

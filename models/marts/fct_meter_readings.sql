@@ -17,10 +17,10 @@
     What an incremental run recomputes, and its bounded merge: models/incremental.md.
 -#}
 
-{%- set band = (var('voltage_band_pct') | float) / 100.0 -%}
 {#- the two readings before a reading are usually within two intervals -#}
+{%- set intervals = interval_rules() -%}
 {%- set near_seconds = 2 * (
-    [var('max_gap_seconds') | int, var('nominal_interval_seconds') | int] | max) -%}
+    [intervals.max_gap_seconds, intervals.nominal_interval_seconds] | max) -%}
 
 {%- set watermark = get_watermark(this) if is_incremental() else none -%}
 {%- set incremental_run = is_incremental() and watermark is not none -%}
@@ -208,15 +208,9 @@ flagged as (
 
     select
         *,
-        case
-            when voltage_v > nominal_voltage_v * (1 + {{ band }}) then 'over_voltage'
-        end as over_voltage_reason,
-        case
-            when voltage_v < nominal_voltage_v * (1 - {{ band }}) then 'under_voltage'
-        end as under_voltage_reason,
-        case
-            when power_factor < {{ var('min_power_factor') }} then 'low_power_factor'
-        end as low_power_factor_reason,
+        {{ over_voltage_reason('voltage_v', 'nominal_voltage_v') }} as over_voltage_reason,
+        {{ under_voltage_reason('voltage_v', 'nominal_voltage_v') }} as under_voltage_reason,
+        {{ low_power_factor_reason('power_factor') }} as low_power_factor_reason,
         {{ high_demand_flag('real_power_watts', 'energy_kwh') }} as high_demand_flag
 
     from with_context

@@ -9,8 +9,9 @@
 
 {#- One row per (meter_id, reading_at); what an incremental run reads: models/incremental.md -#}
 
-{%- set max_gap = var('max_gap_seconds') | int -%}
-{%- set nominal = var('nominal_interval_seconds') | int -%}
+{%- set intervals = interval_rules() -%}
+{%- set max_gap = intervals.max_gap_seconds -%}
+{%- set nominal = intervals.nominal_interval_seconds -%}
 {%- set context_seconds = [max_gap, nominal] | max -%}
 {%- set lookback_hours = var('lookback_hours') | int -%}
 
