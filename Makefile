@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.smartgrid-installed
+# Apache ECharts, pinned and sha512-verified, inlined into the dashboard (dashboard/vendor.py).
+ECHARTS := dashboard/vendor/.fetched
 
 # dbt run from this directory finds profiles.yml here (written by setup from profiles.example.yml).
 export DBT_PROFILES_DIR ?= $(CURDIR)
@@ -18,7 +20,7 @@ help:
 	@echo "make setup  create .venv, install the pinned stack, resolve Spark's JVM packages"
 	@echo "make bench  run the benchmarks under bench/"
 
-setup: $(STAMP)
+setup: $(STAMP) $(ECHARTS)
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "error: Python 3.10+ is needed, found " + sys.version.split()[0])'
@@ -28,6 +30,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[local,azure,kafka,dev]'
 	$(BIN)/python -m smartgrid.bootstrap
 	@touch $@
+
+$(ECHARTS): dashboard/vendor.py | $(STAMP)
+	$(BIN)/python -m dashboard.vendor
 
 demo: setup
 	$(BIN)/smartgrid demo
