@@ -8,6 +8,7 @@ network emulated offline and every request the page makes recorded.
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -62,12 +63,12 @@ class Browser:
             os.dup2(to_browser_r, 3)
             os.dup2(from_browser_w, 4)
 
-        self.proc = subprocess.Popen(  # noqa: S603 (a fixed local binary)
+        self.proc = subprocess.Popen(
             [chromium, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            preexec_fn=fds,  # noqa: PLW1509 (single-threaded at this point)
+            preexec_fn=fds,
             close_fds=False,
         )
         os.close(to_browser_r)
@@ -154,20 +155,16 @@ class Browser:
         return page
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(CDPError):
             self.send("Browser.close")
-        except CDPError:
-            pass
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
         for fd in (self._to_browser, self._from_browser):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
 
 @dataclass
@@ -231,9 +228,7 @@ class Page:
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
             session=self.session,
         )
-        shot = self.browser.send(
-            "Page.captureScreenshot", {"format": "png"}, session=self.session
-        )
+        shot = self.browser.send("Page.captureScreenshot", {"format": "png"}, session=self.session)
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
