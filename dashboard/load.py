@@ -281,6 +281,12 @@ def _target(fleet_daily) -> DailyTarget | None:
             if c.ROLLING_DAYS_COLUMN in wanted and last[c.ROLLING_DAYS_COLUMN] is not None
             else None
         ),
+        rolling_window_days=max(
+            (int(r[c.ROLLING_DAYS_COLUMN]) for r in rows if r[c.ROLLING_DAYS_COLUMN] is not None),
+            default=None,
+        )
+        if c.ROLLING_DAYS_COLUMN in wanted
+        else None,
     )
 
 

@@ -52,6 +52,9 @@ class DailyTarget:
     daily: tuple[tuple[date, float], ...] = ()
     # Days the rolling target averaged (the window, or fewer early on); None if not reported.
     rolling_days: int | None = None
+    # The window itself in calendar days: the most days any row averaged (the dbt var
+    # rolling_window_days once that many days exist); the page's filters re-apply it.
+    rolling_window_days: int | None = None
 
 
 @dataclass(frozen=True)

@@ -332,7 +332,8 @@ def payload(data: DashboardData) -> dict:
         "meters": meters,
         "hasMeterDays": bool(md),
         "hasTarget": t is not None,
-        "rollingDays": t.rolling_days if t is not None else None,
+        # The rolling target's window in calendar days (app.js defaults to 7 without it).
+        "rollingDays": (t.rolling_window_days or t.rolling_days) if t is not None else None,
         "meterDays": {
             "meter": [meter_index[d.meter_id] for d in md],
             "day": [day_index[d.day.isoformat()] for d in md],

@@ -114,6 +114,7 @@ def make_data(meters: int = 10, days: int = 10, top_n: int = 10) -> DashboardDat
         rolling_target_kwh=sum(fleet[-7:]) / len(fleet[-7:]),
         daily=fleet_daily,
         rolling_days=min(7, days),
+        rolling_window_days=min(7, days),
     )
     readings = sum(r.readings for r in md)
     kpis = Kpis(

@@ -189,6 +189,7 @@ def test_loader_computes_every_figure(spark, filled_lake: Lake) -> None:
     )
     assert t.daily == ((D5, 4.5), (D6, 2.25))
     assert t.rolling_days == 2
+    assert t.rolling_window_days == 2  # the most days any row averaged
     assert k.avg_daily_kwh == t.avg_daily_kwh
 
     assert [(p.avg_watts, p.readings) for p in data.trend] == [(w, n) for _, w, n in TREND]
