@@ -11,7 +11,10 @@ import base64
 import hashlib
 import io
 import socket
+import subprocess
+import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -69,3 +72,30 @@ def test_offline_fetch_fails_with_a_clear_message(tmp_path: Path) -> None:
 def test_missing_echarts_names_the_set_up_step(tmp_path: Path) -> None:
     with pytest.raises(vendor.VendorError, match=r"python -m dashboard.vendor"):
         vendor.echarts_source(tmp_path)
+
+
+def test_the_wheel_ships_the_page_script_and_template(tmp_path: Path) -> None:
+    """The project's wheel (as the bundle builds it) carries app.js and the template, and not
+    the vendored ECharts (fetched where the report runs)."""
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(tmp_path),
+            str(root),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    [wheel] = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"dashboard/app.js", "dashboard/template.py", "dashboard/vendor.py"} <= names
+    assert not [n for n in names if n.startswith("dashboard/vendor/")]
