@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.smartgrid-installed
 # Spark's JVM packages (Delta, the Kafka connector), resolved once into a git-ignored folder.
 JARS := .spark-jars/manifest.json
+# Apache ECharts, pinned and sha512-verified, inlined into the dashboard (dashboard/vendor.py).
+ECHARTS := dashboard/vendor/.fetched
 
 # dbt run from this directory finds profiles.yml here (written by setup from profiles.example.yml).
 export DBT_PROFILES_DIR ?= $(CURDIR)
@@ -20,7 +22,7 @@ help:
 	@echo "make setup  create .venv, install the pinned stack, resolve Spark's JVM packages"
 	@echo "make bench  run the benchmarks under bench/"
 
-setup: $(STAMP) $(JARS)
+setup: $(STAMP) $(JARS) $(ECHARTS)
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "error: Python 3.10+ is needed, found " + sys.version.split()[0])'
@@ -36,6 +38,9 @@ $(STAMP): pyproject.toml constraints.txt
 # logging configuration is refreshed.
 $(JARS): $(STAMP) smartgrid/jars.py smartgrid/log4j2.properties
 	@$(BIN)/python -m smartgrid.jars
+
+$(ECHARTS): dashboard/vendor.py | $(STAMP)
+	@$(BIN)/python -m dashboard.vendor
 
 demo: setup
 	$(BIN)/smartgrid demo

@@ -17,7 +17,9 @@ from dashboard.model import (
     DataQuality,
     Kpis,
     MeterDaily,
+    MeterDay,
     MeterDaypart,
+    MeterHour,
     ReasonCount,
     TrendPoint,
 )
@@ -92,7 +94,71 @@ def load_dashboard(
         quality=_quality(
             spark, lake, tables.get(c.METER_DAILY_TABLE), tables.get(c.READINGS_TABLE)
         ),
+        meter_days=_meter_days(tables.get(c.READINGS_TABLE)),
+        meter_hours=_meter_hours(tables.get(c.READINGS_TABLE)),
     )
+
+
+def _meter_days(readings) -> tuple[MeterDay, ...]:
+    """Sums per meter and local day (kWh per daypart too): what the page's filters add up."""
+    if readings is None:
+        return ()
+    from pyspark.sql import functions as F
+
+    parts = [
+        F.sum(F.when(F.col("time_of_day") == p, F.col("energy_kwh")).otherwise(0.0)).alias(f"p{i}")
+        for i, p in enumerate(c.DAYPARTS)
+    ]
+    rows = (
+        readings.where(F.col("meter_id").isNotNull() & F.col("local_date").isNotNull())
+        .groupBy("meter_id", "local_date")
+        .agg(
+            F.coalesce(F.sum("energy_kwh"), F.lit(0.0)).alias("kwh"),
+            *parts,
+            F.count(F.lit(1)).alias("readings"),
+            F.coalesce(F.sum("real_power_watts"), F.lit(0.0)).alias("watts"),
+            F.count("real_power_watts").alias("watts_n"),
+            F.coalesce(F.sum("voltage_v"), F.lit(0.0)).alias("volts"),
+            F.count("voltage_v").alias("volt_n"),
+            F.coalesce(F.sum("high_demand_flag"), F.lit(0)).alias("hd"),
+            F.sum(F.when(F.col("anomaly_flag") == c.ANOMALY, 1).otherwise(0)).alias("anom"),
+        )
+        .orderBy("meter_id", "local_date")
+        .collect()
+    )
+    return tuple(
+        MeterDay(
+            meter_id=r["meter_id"],
+            day=r["local_date"],
+            kwh=float(r["kwh"]),
+            daypart_kwh=tuple(float(r[f"p{i}"] or 0.0) for i in range(len(c.DAYPARTS))),
+            readings=int(r["readings"]),
+            watts_sum=float(r["watts"]),
+            watts_readings=int(r["watts_n"]),
+            voltage_sum=float(r["volts"]),
+            voltage_readings=int(r["volt_n"]),
+            high_demand=int(r["hd"]),
+            anomalies=int(r["anom"]),
+        )
+        for r in rows
+    )
+
+
+def _meter_hours(readings) -> tuple[MeterHour, ...]:
+    """Real power summed per meter and UTC hour: the trend of a filtered selection of meters."""
+    if readings is None:
+        return ()
+    from pyspark.sql import functions as F
+
+    rows = (
+        readings.where(F.col("meter_id").isNotNull() & F.col("real_power_watts").isNotNull())
+        .groupBy("meter_id", F.date_trunc("hour", "timestamp").alias("hour"))
+        .agg(F.sum("real_power_watts").alias("watts"), F.count(F.lit(1)).alias("n"))
+        .where(F.col("hour").isNotNull())
+        .orderBy("meter_id", "hour")
+        .collect()
+    )
+    return tuple(MeterHour(r["meter_id"], r["hour"], float(r["watts"]), int(r["n"])) for r in rows)
 
 
 def _kpis(readings, target: DailyTarget | None) -> Kpis:
@@ -215,6 +281,12 @@ def _target(fleet_daily) -> DailyTarget | None:
             if c.ROLLING_DAYS_COLUMN in wanted and last[c.ROLLING_DAYS_COLUMN] is not None
             else None
         ),
+        rolling_window_days=max(
+            (int(r[c.ROLLING_DAYS_COLUMN]) for r in rows if r[c.ROLLING_DAYS_COLUMN] is not None),
+            default=None,
+        )
+        if c.ROLLING_DAYS_COLUMN in wanted
+        else None,
     )
 
 

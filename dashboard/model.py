@@ -52,6 +52,9 @@ class DailyTarget:
     daily: tuple[tuple[date, float], ...] = ()
     # Days the rolling target averaged (the window, or fewer early on); None if not reported.
     rolling_days: int | None = None
+    # The window itself in calendar days: the most days any row averaged (the dbt var
+    # rolling_window_days once that many days exist); the page's filters re-apply it.
+    rolling_window_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,37 @@ COMPLETE_THRESHOLD = 0.95
 
 
 @dataclass(frozen=True)
+class MeterDay:
+    """One meter on one local day, from fct_meter_readings: what the page's filters re-aggregate.
+
+    Sums and counts, never averages, so any selection of meters and days adds up to the marts'
+    figures. ``daypart_kwh`` is in ``DAYPARTS`` order.
+    """
+
+    meter_id: str
+    day: date
+    kwh: float
+    daypart_kwh: tuple[float, ...]
+    readings: int
+    watts_sum: float
+    watts_readings: int
+    voltage_sum: float
+    voltage_readings: int
+    high_demand: int
+    anomalies: int
+
+
+@dataclass(frozen=True)
+class MeterHour:
+    """One meter's real power in one UTC hour: the trend when the page filters meters."""
+
+    meter_id: str
+    hour: datetime
+    watts_sum: float
+    readings: int
+
+
+@dataclass(frozen=True)
 class DashboardData:
     """Everything one dashboard render needs."""
 
@@ -129,4 +163,7 @@ class DashboardData:
     daily_mean_kwh: float | None = None
     target: DailyTarget | None = None
     quality: DataQuality = field(default_factory=DataQuality)
+    # Per meter and day / hour: the page's meter and date filters re-aggregate these client-side.
+    meter_days: tuple[MeterDay, ...] = ()
+    meter_hours: tuple[MeterHour, ...] = ()
     title: str = "Smart-grid meter analytics"

@@ -1,12 +1,21 @@
-"""Render ``DashboardData`` into one self-contained HTML page (pure: data in, text out)."""
+"""Render ``DashboardData`` into one self-contained HTML page (pure: data in, text out).
+
+The page carries its data as JSON, Apache ECharts (``dashboard/vendor/``, fetched by ``make
+setup``) and ``app.js`` inline: the charts, their tooltips and the meter and date filters work
+from the file alone, with no network.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 import tempfile
+from datetime import date, datetime, timezone
+from importlib import resources
 from pathlib import Path
 
-from dashboard import charts
 from dashboard.columns import (
     DAYPART_TABLE,
     DAYPARTS,
@@ -15,9 +24,10 @@ from dashboard.columns import (
     POWER_TREND_TABLE,
     READINGS_TABLE,
 )
-from dashboard.model import COMPLETE_THRESHOLD, DashboardData, DataQuality, Kpis
-from dashboard.svg import esc, fmt, fmt_energy, fmt_pct
-from dashboard.template import PAGE, SCRIPT, STYLE
+from dashboard.fmt import esc, fmt, fmt_energy, fmt_pct
+from dashboard.model import COMPLETE_THRESHOLD, DashboardData, DataQuality, Kpis, ReasonCount
+from dashboard.template import PAGE, STYLE
+from dashboard.vendor import ECHARTS_VERSION, echarts_source
 
 # data-chart names: the contract with the browser test (and anyone scraping the page).
 CHART_TREND = "global-watts-trend"
@@ -27,15 +37,12 @@ CHART_TARGET = "target-daily-kwh"
 CHART_QUARANTINE = "quarantine-by-reason"
 CHART_COMPLETENESS = "completeness"
 CHART_ANOMALIES = "anomaly-reasons"
-CHARTS = (
-    CHART_TREND,
-    CHART_DAYPART,
-    CHART_DAILY,
-    CHART_TARGET,
-    CHART_QUARANTINE,
-    CHART_COMPLETENESS,
-    CHART_ANOMALIES,
-)
+# The four visuals drawn by ECharts (data-echart elements) and the quality panel's HTML bars.
+VISUALS = (CHART_TREND, CHART_DAYPART, CHART_DAILY, CHART_TARGET)
+CHARTS = (*VISUALS, CHART_QUARANTINE, CHART_COMPLETENESS, CHART_ANOMALIES)
+# The bar chart of daily fleet energy under the gauge.
+TARGET_HISTORY = "target-daily-history"
+DATA_ELEMENT_ID = "dashboard-data"
 
 
 def _empty(title: str, hint: str) -> str:
@@ -123,34 +130,43 @@ def kpi_cards(k: Kpis) -> str:
     return f'<section class="kpis">{"".join(cards)}</section>'
 
 
+def _canvas(name: str, height: int) -> str:
+    return f'<div class="echart" data-echart="{name}" style="height:{height}px"></div>'
+
+
 def trend_card(data: DashboardData) -> str:
-    points = data.trend
-    content = _no_curated(POWER_TREND_TABLE) if not points else charts.watts_trend_svg(points)
-    sub = "Fleet average real power per time bucket (UTC); dashed: mean over the period"
-    return _card(CHART_TREND, len(points), "Global Watts Trend", sub, content)
+    content = _no_curated(POWER_TREND_TABLE) if not data.trend else _canvas(CHART_TREND, 300)
+    sub = (
+        "Average real power per time bucket (UTC): the fleet's buckets, or the selected meter's "
+        "hours; dashed: mean over the period. Scroll to zoom."
+    )
+    return _card(CHART_TREND, len(data.trend), "Global Watts Trend", sub, content)
+
+
+def _shown_meters(data: DashboardData) -> int:
+    return min(data.top_n, len({d.meter_id for d in data.meter_days}))
 
 
 def daypart_card(data: DashboardData) -> str:
-    meters = data.daypart
-    legend = charts.legend_html([(p, charts.DAYPART_COLOURS[p]) for p in DAYPARTS])
-    content = charts.daypart_svg(meters) if meters else _no_curated(DAYPART_TABLE)
-    sub = f"kWh by time of day, top {len(meters) or data.top_n} meters by energy"
-    return _card(CHART_DAYPART, len(meters), "Meter Energy by Daypart", sub, legend + content)
+    shown = _shown_meters(data)
+    content = _canvas(CHART_DAYPART, 330) if data.meter_days else _no_curated(DAYPART_TABLE)
+    sub = f"kWh by time of day, top {shown or data.top_n} meters of the selection by energy"
+    return _card(CHART_DAYPART, shown, "Meter Energy by Daypart", sub, content)
 
 
 def daily_card(data: DashboardData) -> str:
-    meters = data.daily
-    if meters:
-        content = charts.daily_per_meter_svg(meters, data.daily_mean_kwh)
-    else:
-        content = _no_curated(METER_DAILY_TABLE)
-    sub = f"Average daily kWh, top {len(meters) or data.top_n} meters; dashed: mean of every meter"
-    return _card(CHART_DAILY, len(meters), "Daily kWh per Meter", sub, content)
+    shown = _shown_meters(data)
+    content = _canvas(CHART_DAILY, 330) if data.meter_days else _no_curated(METER_DAILY_TABLE)
+    sub = (
+        f"Average daily kWh, top {shown or data.top_n} meters of the selection; dashed: mean of "
+        "every selected meter"
+    )
+    return _card(CHART_DAILY, shown, "Daily kWh per Meter", sub, content)
 
 
 def target_card(data: DashboardData) -> str:
     t = data.target
-    if t is None:
+    if t is None or not data.meter_days:
         return _card(
             CHART_TARGET,
             0,
@@ -158,35 +174,45 @@ def target_card(data: DashboardData) -> str:
             "Fleet daily energy",
             _no_curated(FLEET_DAILY_TABLE),
         )
-    f_value = charts.gauge_fraction(t.avg_daily_kwh, t.min_daily_kwh, t.max_daily_kwh)
-    f_target = charts.gauge_fraction(t.rolling_target_kwh, t.min_daily_kwh, t.max_daily_kwh)
     gap = (
         (t.avg_daily_kwh - t.rolling_target_kwh) / t.rolling_target_kwh
         if t.rolling_target_kwh
         else None
     )
     facts = (
-        '<div class="gauge-facts">'
+        '<div class="gauge-facts" data-gauge-facts>'
         f"<div><b>{esc(fmt(t.avg_daily_kwh, 1, 'kWh'))}</b>average daily</div>"
         f'<div class="t"><b>{esc(fmt(t.rolling_target_kwh, 1, "kWh"))}</b>rolling target</div>'
         f"<div><b>{'' if gap is None or gap < 0 else '+'}{fmt_pct(gap)}</b>against target</div>"
-        f"<div><b>{len(t.daily)}</b>days to date</div>"
+        f"<div><b>{len(t.daily)}</b>days to {esc(t.as_of.isoformat())}</div>"
         "</div>"
     )
-    history = charts.daily_bars_svg(t.daily, t.rolling_target_kwh) if t.daily else ""
     content = (
-        f'<div class="gauge-wrap" data-min="{t.min_daily_kwh:.6g}" data-max="{t.max_daily_kwh:.6g}" '
-        f'data-value="{t.avg_daily_kwh:.6g}" data-target="{t.rolling_target_kwh:.6g}" '
-        f'data-value-fraction="{f_value:.4f}" data-target-fraction="{f_target:.4f}">'
-        f"{charts.gauge_svg(t)}{facts}{history}</div>"
+        f'<div class="gauge-wrap">{_canvas(CHART_TARGET, 220)}{facts}'
+        f"{_canvas(TARGET_HISTORY, 120)}</div>"
     )
-    days = len(t.daily)
     window = f"mean of the last {t.rolling_days} days" if t.rolling_days else "rolling mean"
     sub = (
-        f"Fleet kWh per day to {esc(t.as_of.isoformat())}: the average within the min\u2013max "
-        f"range; red: the target ({window})"
+        "Daily energy of the selection: the average within the min\u2013max range; "
+        f"red: the target ({window})"
     )
-    return _card(CHART_TARGET, days or 1, "Target Daily kWh", sub, content)
+    return _card(CHART_TARGET, len(t.daily) or 1, "Target Daily kWh", sub, content)
+
+
+def share_bars_html(rows: tuple[ReasonCount, ...], total: int, kind: str) -> str:
+    """A list of reasons with their count and share of ``total`` as CSS bars."""
+    peak = max(r.count for r in rows) or 1
+    items = []
+    for r in rows:
+        share = r.count / total if total else 0.0
+        items.append(
+            f'<li data-mark="{esc(kind)}" title="{esc(r.reason)}: {r.count:,} '
+            f'({esc(fmt_pct(share, 2))})"><span class="reason">{esc(r.reason)}</span>'
+            f'<span class="track"><span class="fill" style="width:{r.count / peak * 100:.1f}%">'
+            f"</span></span>"
+            f'<span class="count">{r.count:,}</span><span class="share">{fmt_pct(share, 2)}</span></li>'
+        )
+    return f'<ul class="share-bars">{"".join(items)}</ul>'
 
 
 def quality_card(q: DataQuality) -> str:
@@ -203,7 +229,7 @@ def quality_card(q: DataQuality) -> str:
             "</div>"
         )
     if q.quarantine_reasons and received:
-        reasons = charts.share_bars_html(q.quarantine_reasons, received, "reason")
+        reasons = share_bars_html(q.quarantine_reasons, received, "reason")
     elif received:
         reasons = '<p class="note">No event was quarantined.</p>'
     else:
@@ -232,7 +258,7 @@ def quality_card(q: DataQuality) -> str:
 
     anomalies_total = sum(r.count for r in q.anomaly_reasons)
     if q.anomaly_reasons:
-        bars = charts.share_bars_html(q.anomaly_reasons, anomalies_total, "anomaly")
+        bars = share_bars_html(q.anomaly_reasons, anomalies_total, "anomaly")
         bars = bars.replace('class="share-bars"', 'class="share-bars anomaly"', 1)
     else:
         bars = '<p class="note">No reading was flagged.</p>'
@@ -268,11 +294,119 @@ def header(data: DashboardData) -> str:
     )
 
 
+def _utc_ms(at: datetime) -> int:
+    """Epoch milliseconds; a naive timestamp (Spark's, session time zone UTC) is UTC."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return round(at.timestamp() * 1000)
+
+
+def _num(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def days_of(data: DashboardData) -> list[str]:
+    """Every day the page can filter on (ISO dates, oldest first)."""
+    days: set[date] = {d.day for d in data.meter_days}
+    if data.target is not None:
+        days.update(day for day, _ in data.target.daily)
+    days.update(p.at.date() for p in data.trend)
+    return sorted(day.isoformat() for day in days)
+
+
+def payload(data: DashboardData) -> dict:
+    """The JSON the page's script aggregates: per meter-day sums, the trend, the hours."""
+    days = days_of(data)
+    day_index = {d: i for i, d in enumerate(days)}
+    meters = sorted({d.meter_id for d in data.meter_days} | {h.meter_id for h in data.meter_hours})
+    meter_index = {m: i for i, m in enumerate(meters)}
+    md = data.meter_days
+    hours = data.meter_hours
+    t = data.target
+    return {
+        "version": 1,
+        "echarts": ECHARTS_VERSION,
+        "topN": data.top_n,
+        "dayparts": list(DAYPARTS),
+        "days": days,
+        "meters": meters,
+        "hasMeterDays": bool(md),
+        "hasTarget": t is not None,
+        # The rolling target's window in calendar days (app.js defaults to 7 without it).
+        "rollingDays": (t.rolling_window_days or t.rolling_days) if t is not None else None,
+        "meterDays": {
+            "meter": [meter_index[d.meter_id] for d in md],
+            "day": [day_index[d.day.isoformat()] for d in md],
+            "kwh": [_num(d.kwh) for d in md],
+            "dayparts": [[_num(v) for v in d.daypart_kwh] for d in md],
+            "readings": [d.readings for d in md],
+            "watts": [_num(d.watts_sum) for d in md],
+            "wattsReadings": [d.watts_readings for d in md],
+            "volts": [_num(d.voltage_sum) for d in md],
+            "voltReadings": [d.voltage_readings for d in md],
+            "highDemand": [d.high_demand for d in md],
+            "anomalies": [d.anomalies for d in md],
+        },
+        "trend": {
+            "at": [_utc_ms(p.at) for p in data.trend],
+            "watts": [_num(p.avg_watts) for p in data.trend],
+        },
+        "hours": {
+            "meter": [meter_index[h.meter_id] for h in hours],
+            "at": [_utc_ms(h.hour) for h in hours],
+            "watts": [_num(h.watts_sum) for h in hours],
+            "readings": [h.readings for h in hours],
+        },
+    }
+
+
+def json_script(value: object) -> str:
+    """JSON safe inside a <script> element: no '<', '>' or '&' survives literally."""
+    text = json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def inline_script(source: str) -> str:
+    """A script's text made safe to inline: no '</script' can end the element early.
+
+    ('<\\/' means '</' in a JavaScript string or regular expression alike.)
+    """
+    return re.sub(r"</(script)", r"<\\/\1", source, flags=re.IGNORECASE)
+
+
+def app_source() -> str:
+    return resources.files("dashboard").joinpath("app.js").read_text(encoding="utf-8")
+
+
+def filters(data: DashboardData) -> str:
+    """The slicers: one meter (or all) and a date range; app.js re-draws on every change."""
+    days = days_of(data)
+    meters = sorted({d.meter_id for d in data.meter_days})
+    options = '<option value="">All meters</option>' + "".join(
+        f'<option value="{esc(m)}">{esc(m)}</option>' for m in meters
+    )
+    first, last = (days[0], days[-1]) if days else ("", "")
+    bounds = f'min="{first}" max="{last}"' if days else ""
+    return (
+        '<section class="filters" data-panel="filters">'
+        f'<label>Meter <select id="meter-filter" data-filter="meter">{options}</select></label>'
+        f'<label>From <input type="date" id="date-from" data-filter="from" {bounds} value="{first}">'
+        "</label>"
+        f'<label>To <input type="date" id="date-to" data-filter="to" {bounds} value="{last}">'
+        "</label>"
+        '<button type="button" id="filter-reset">Reset</button>'
+        '<span class="filter-summary" data-filter-summary></span>'
+        '<span class="filter-note">The filters re-draw the four visuals and the cards; the '
+        "data-quality panel covers every event received.</span></section>"
+    )
+
+
 def render_dashboard(data: DashboardData, *, refresh_seconds: int | None = None) -> str:
     """The whole page as a string: no external asset, every value escaped."""
     body = (
         header(data)
         + "<main>"
+        + filters(data)
         + kpi_cards(data.kpis)
         + trend_card(data)
         + f'<div class="grid-2">{daypart_card(data)}{daily_card(data)}</div>'
@@ -281,15 +415,25 @@ def render_dashboard(data: DashboardData, *, refresh_seconds: int | None = None)
         + "<footer>From the curated Delta tables <code>"
         + esc(", ".join((READINGS_TABLE, POWER_TREND_TABLE, DAYPART_TABLE, METER_DAILY_TABLE)))
         + f", {esc(FLEET_DAILY_TABLE)}</code> and the ingest's quarantine. "
-        "Rendered by <code>smartgrid report</code>; the same figures in Power BI: see "
+        "Rendered by <code>smartgrid report</code> with Apache ECharts "
+        f"{esc(ECHARTS_VERSION)} (Apache License 2.0) inline; the same figures in Power BI: see "
         "<code>powerbi/README.md</code>.</footer>"
     )
     refresh = (
         f'<meta http-equiv="refresh" content="{int(refresh_seconds)}">\n' if refresh_seconds else ""
     )
-    return PAGE.format(
-        refresh=refresh, title=esc(data.title), style=STYLE, body=body, script=SCRIPT
-    )
+    parts = {
+        "refresh": refresh,
+        "title": esc(data.title),
+        "style": STYLE,
+        "body": body,
+        "data_id": DATA_ELEMENT_ID,
+        "data": json_script(payload(data)),
+        "echarts": inline_script(echarts_source()),
+        "app": inline_script(app_source()),
+    }
+    # One pass over the template: a value (a meter id, say) is never itself searched for slots.
+    return re.sub(r"\{(\w+)\}", lambda m: parts[m.group(1)], PAGE)
 
 
 def write_dashboard(html: str, out: Path) -> Path:

@@ -1,4 +1,4 @@
-"""The page around the charts: one stylesheet and one tiny script, both inline.
+"""The page around the charts: one stylesheet and the slots for the data and scripts, all inline.
 
 No web fonts, no CDN: the file opens the same offline, from a mail attachment or a share.
 """
@@ -52,28 +52,19 @@ main { padding: 22px 32px 8px; max-width: 1320px; margin: 0 auto; }
 .card h2 { font-size: 15px; font-weight: 600; margin: 0; }
 .card .card-sub { color: var(--muted); font-size: 12px; margin: 2px 0 8px; }
 .card-head { display: flex; justify-content: space-between; align-items: flex-start; gap: 12px; }
-svg.chart { width: 100%; height: auto; display: block; overflow: visible; }
-svg.chart text { font-family: inherit; }
-.tick { fill: var(--muted); font-size: 11px; }
-.tick.small { font-size: 9.5px; }
-.axis-title { fill: var(--muted); font-size: 11px; font-weight: 600; }
-.grid { stroke: var(--line); stroke-width: 1; }
-.grid-v { stroke-dasharray: 2 4; }
-.axis { stroke: #94a3b8; stroke-width: 1; }
-.mean { stroke: #475569; stroke-width: 1.2; stroke-dasharray: 5 4; }
-.mean-label { fill: #475569; font-size: 11px; font-weight: 600; paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
-.value { fill: var(--ink); font-size: 11px; font-weight: 600; }
-.hit { fill: transparent; }
-.hit:hover { fill: rgba(37,99,235,.08); }
-rect[data-mark]:hover { opacity: .85; }
-.gauge-track { fill: none; stroke: #e7ecf4; stroke-linecap: butt; }
-.gauge-value { fill: none; stroke: var(--accent); stroke-linecap: butt; }
-.gauge-target { stroke: var(--target); stroke-width: 4; stroke-linecap: round; }
-.gauge-target-label { fill: var(--target); font-size: 12px; font-weight: 600; }
-.gauge-value-text { fill: var(--ink); font-size: 38px; font-weight: 600; }
-.gauge-caption { fill: var(--muted); font-size: 12px; }
-.target-line { stroke: var(--target); stroke-width: 1.5; stroke-dasharray: 5 3; }
-.gauge-wrap { max-width: 440px; margin: 0 auto; }
+.gauge-wrap { max-width: 520px; margin: 0 auto; }
+.echart { width: 100%; min-width: 0; }
+.filters {
+  display: flex; flex-wrap: wrap; gap: 10px 18px; align-items: center; background: var(--card);
+  border: 1px solid var(--line); border-radius: 10px; padding: 10px 16px; margin-bottom: 14px; font-size: 13px;
+}
+.filters label { color: var(--muted); display: flex; align-items: center; gap: 6px; }
+.filters select, .filters input, .filters button {
+  font: inherit; color: var(--ink); border: 1px solid #cbd5e1; border-radius: 6px; padding: 3px 8px; background: #fff;
+}
+.filters button { cursor: pointer; }
+.filter-summary { font-weight: 600; }
+.filter-note { color: var(--muted); font-size: 12px; margin-left: auto; }
 .gauge-facts { display: flex; justify-content: space-around; margin: 6px 0 4px; text-align: center; }
 .gauge-facts div { font-size: 12px; color: var(--muted); }
 .gauge-facts b { display: block; font-size: 16px; color: var(--ink); font-weight: 600; }
@@ -117,25 +108,6 @@ footer code, .note code { font-size: 11.5px; }
 @media print { body { background: #fff; } .card, .kpi { box-shadow: none; break-inside: avoid; } }
 """
 
-# Records, per chart, how many of its marks the browser actually laid out (non-empty boxes):
-# the headless-browser test reads it back from the DOM. Nothing else depends on it.
-SCRIPT = """
-(function () {
-  var charts = document.querySelectorAll('[data-chart]');
-  for (var i = 0; i < charts.length; i++) {
-    var marks = charts[i].querySelectorAll('[data-mark]'), laid = 0;
-    for (var j = 0; j < marks.length; j++) {
-      var box = marks[j].getBoundingClientRect();
-      if (box.width > 0 || box.height > 0) laid++;
-    }
-    charts[i].setAttribute('data-rendered-marks', String(laid));
-  }
-  var root = document.documentElement;
-  root.setAttribute('data-page-height', String(Math.ceil(root.scrollHeight)));
-  root.setAttribute('data-dashboard-ready', 'true');
-})();
-"""
-
 PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -147,7 +119,9 @@ PAGE = """<!DOCTYPE html>
 </head>
 <body>
 {body}
-<script>{script}</script>
+<script type="application/json" id="{data_id}">{data}</script>
+<script>{echarts}</script>
+<script>{app}</script>
 </body>
 </html>
 """

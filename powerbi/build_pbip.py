@@ -46,7 +46,7 @@ SCHEMA = {
     "visual": f"{SCHEMAS}/item/report/definition/visualContainer/2.9.0/schema.json",
 }
 # The report's base theme: a Power BI monthly base theme name (SharedResources), shipped in
-# StaticResources with the dashboard's palette (dashboard/charts.py).
+# StaticResources with the dashboard's palette (dashboard/app.js).
 BASE_THEME = "CY24SU10"
 
 # --- Model --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ computed here from the same rows, independently of the loader.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from dashboard.load import (
     MissingTablesError,
     load_dashboard,
 )
-from dashboard.render import CHART_DAYPART, CHART_TREND, render_dashboard
+from dashboard.render import CHART_DAYPART, CHART_TREND, DATA_ELEMENT_ID, render_dashboard
 from pipeline.cli import main
 from smartgrid import catalog
 from smartgrid.lake import Lake
@@ -188,6 +189,7 @@ def test_loader_computes_every_figure(spark, filled_lake: Lake) -> None:
     )
     assert t.daily == ((D5, 4.5), (D6, 2.25))
     assert t.rolling_days == 2
+    assert t.rolling_window_days == 2  # the most days any row averaged
     assert k.avg_daily_kwh == t.avg_daily_kwh
 
     assert [(p.avg_watts, p.readings) for p in data.trend] == [(w, n) for _, w, n in TREND]
@@ -225,6 +227,53 @@ def test_loader_computes_every_figure(spark, filled_lake: Lake) -> None:
         ("low_power_factor", 1),
         ("under_voltage", 1),
     ]
+
+
+def test_loader_sums_per_meter_day_and_hour_for_the_filters(spark, filled_lake: Lake) -> None:
+    """The page's filters re-aggregate these: sums and counts per meter-day, per meter-hour."""
+    data = load_dashboard(spark, filled_lake, top_n=2)
+    expected: dict[tuple[str, date], dict] = {}
+    for ts, meter, kwh, watts, volts, _pf, hd, flag, _reason, part in READINGS:
+        e = expected.setdefault(
+            (meter, ts.date()),
+            {
+                "kwh": 0.0,
+                "parts": dict.fromkeys(c.DAYPARTS, 0.0),
+                "n": 0,
+                "w": 0.0,
+                "v": 0.0,
+                "hd": 0,
+                "an": 0,
+            },
+        )
+        e["kwh"] += kwh
+        e["parts"][part] += kwh
+        e["n"] += 1
+        e["w"] += watts
+        e["v"] += volts
+        e["hd"] += hd
+        e["an"] += flag == c.ANOMALY
+    got = {(d.meter_id, d.day): d for d in data.meter_days}
+    assert set(got) == set(expected)
+    for key, e in expected.items():
+        d = got[key]
+        assert d.kwh == pytest.approx(e["kwh"])
+        assert d.daypart_kwh == pytest.approx(tuple(e["parts"][p] for p in c.DAYPARTS))
+        assert (d.readings, d.watts_readings, d.voltage_readings) == (e["n"], e["n"], e["n"])
+        assert (d.watts_sum, d.voltage_sum) == pytest.approx((e["w"], e["v"]))
+        assert (d.high_demand, d.anomalies) == (e["hd"], e["an"])
+    # Every figure of the cards adds back up from the meter-days.
+    assert sum(d.kwh for d in data.meter_days) == pytest.approx(data.kpis.total_kwh)
+    assert sum(d.watts_sum for d in data.meter_days) / sum(
+        d.readings for d in data.meter_days
+    ) == pytest.approx(data.kpis.avg_watts)
+
+    hours: dict[tuple[str, datetime], list[float]] = {}
+    for r in READINGS:
+        hours.setdefault((r[1], r[0].replace(minute=0, second=0)), []).append(r[3])
+    assert {(h.meter_id, h.hour): (h.watts_sum, h.readings) for h in data.meter_hours} == {
+        k: (pytest.approx(sum(v)), len(v)) for k, v in hours.items()
+    }
 
 
 def test_empty_marts_load_and_render_as_no_data(spark, filled_lake: Lake, tmp_path) -> None:
@@ -271,8 +320,15 @@ def test_report_command_writes_the_dashboard(filled_lake: Lake, capsys) -> None:
     [trend] = tree.find_all(data_chart=CHART_TREND)
     assert trend.attrs["data-points"] == str(len(TREND))
     [daypart] = tree.find_all(data_chart=CHART_DAYPART)
-    labels = [n.all_text() for n in daypart.iter() if "label-x" in n.attrs.get("class", "")]
-    assert labels == ["m3", "m1"]
+    assert daypart.attrs["data-points"] == "2"  # --top 2 of the three meters
+    assert daypart.find_all(data_echart=CHART_DAYPART)
+    # The page carries every meter-day for its filters, and a slicer entry per meter.
+    [blob] = tree.find_all(id=DATA_ELEMENT_ID)
+    embedded = json.loads(blob.all_text())
+    assert embedded["meters"] == ["m1", "m2", "m3"]
+    assert sum(embedded["meterDays"]["kwh"]) == pytest.approx(sum(r[2] for r in READINGS))
+    [select] = tree.find_all(id="meter-filter")
+    assert [o.attrs["value"] for o in select.iter() if o.tag == "option"] == ["", "m1", "m2", "m3"]
 
 
 def test_missing_marts_are_named_and_refused(spark, lake: Lake, capsys) -> None:
