@@ -9,6 +9,7 @@ Library functions (the demo and tests call these):
 
 - ``run_dbt(args, lake)``: ``dbt <args>`` against the lake; returns dbt's ``dbtRunnerResult``.
 - ``build(lake, ...)``: ``dbt build``; raises ``SmartgridError`` when it fails.
+- ``parse_manifest(lake)``: the parsed project, which repeated runs pass as ``manifest=``.
 - ``export_csv(lake, ...)``: run the ``export_csv`` macro, publish the file atomically, return its path.
 
 Profiles (``transform.profiles``), the Derby metastore's lock (``transform.metastore``) and the
@@ -43,11 +44,14 @@ def run_dbt(
     *,
     dbt_vars: Mapping[str, Any] | None = None,
     spark=None,
+    manifest=None,
 ):
     """Run ``dbt <args>`` in-process against ``lake``; returns dbt's ``dbtRunnerResult``.
 
     ``spark`` is an already running Hive-enabled session (tests pass theirs); without it the
     project's session is started. Commands that need no warehouse (parse, ls) start none.
+    ``manifest`` is a parsed project (``parse_manifest``) that dbt then uses instead of parsing
+    again: for repeated runs of an unchanged project with the same vars (live mode).
     """
     from dbt.cli.main import dbtRunner
 
@@ -63,7 +67,7 @@ def run_dbt(
             spark = start_spark(lake)
         saved = {key: spark.conf.get(key, None) for key in _RESTORED_CONF} if spark else {}
         try:
-            result = dbtRunner().invoke(command)
+            result = dbtRunner(manifest=manifest).invoke(command)
         finally:
             for key, value in saved.items():
                 if value is None:
@@ -73,6 +77,15 @@ def run_dbt(
     if result.exception is not None and is_metastore_lock(result.exception):
         raise metastore_locked_error(lake)
     return result
+
+
+def parse_manifest(lake: Lake | None = None, *, dbt_vars: Mapping[str, Any] | None = None):
+    """``dbt parse``: the project's manifest, to pass to later runs as ``manifest``."""
+    result = run_dbt(["parse"], lake, dbt_vars=dbt_vars)
+    if not result.success:
+        reason = f": {result.exception}" if result.exception else " (see dbt's output above)"
+        raise SmartgridError(f"dbt parse failed{reason}", exit_code=1)
+    return result.result
 
 
 def build(
@@ -85,6 +98,7 @@ def build(
     dbt_vars: Mapping[str, Any] | None = None,
     command: str = "build",
     spark=None,
+    manifest=None,
 ):
     """``dbt build`` (or ``run`` / ``test`` / ``seed``); raises SmartgridError when dbt fails."""
     args = [command]
@@ -97,7 +111,7 @@ def build(
     if target:
         args += ["--target", target]
     lake = (lake or Lake.resolve()).ensure()
-    result = run_dbt(args, lake, dbt_vars=dbt_vars, spark=spark)
+    result = run_dbt(args, lake, dbt_vars=dbt_vars, spark=spark, manifest=manifest)
     if not result.success:
         reason = f": {result.exception}" if result.exception else " (see dbt's output above)"
         raise SmartgridError(f"dbt {command} failed{reason}", exit_code=1)
@@ -112,6 +126,7 @@ def export_csv(
     relation: str = DEFAULT_EXPORT_RELATION,
     path: str | None = None,
     spark=None,
+    manifest=None,
 ) -> Path:
     """Export ``relation`` to one CSV (default ``<lake>/curated/smart_grid_curated.csv``).
 
@@ -128,7 +143,10 @@ def export_csv(
     target.parent.mkdir(parents=True, exist_ok=True)
     macro_args = {"relation": relation, "path": str(target)}
     result = run_dbt(
-        ["run-operation", "export_csv", "--args", json.dumps(macro_args)], lake, spark=spark
+        ["run-operation", "export_csv", "--args", json.dumps(macro_args)],
+        lake,
+        spark=spark,
+        manifest=manifest,
     )
     if not result.success:
         reason = f": {result.exception}" if result.exception else " (see dbt's output above)"
