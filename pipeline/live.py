@@ -75,6 +75,9 @@ class LiveOptions:
     all_models: bool = False
     wait_for_data: bool = True
     reuse_manifest: bool = True
+    # False: stop after the last refresh, without the catch-up and the full build with tests
+    # (bench/bench_live.py, which measures the refreshes only).
+    finish: bool = True
 
     def __post_init__(self) -> None:
         if self.refresh < 0:
@@ -335,13 +338,17 @@ def run_live(live: LiveOptions, out=None) -> LiveReport:
         if listener is not None:
             spark.streams.removeListener(listener)
 
+    report.produced = produced.get("events", 0)
+    if not live.finish:
+        if report.errors:
+            raise SmartgridError("; ".join(report.errors), exit_code=1)
+        return report
     # Catch up on what landed after the last micro-batch, then a full build with tests.
     stages.ingest(stages.IngestConfig(lake=lake), spark)
     stages.build(lake, spark)
     stages.export(lake, spark)
     dashboard = stages.report(spark, lake)
     counts = stages.counts(spark, ingest_config)
-    report.produced = produced.get("events", 0)
     report.raw = counts.raw
     _print_live_summary(report, dashboard, out)
     if report.errors:
