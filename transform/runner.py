@@ -9,6 +9,7 @@ Library functions (the demo and tests call these):
 
 - ``run_dbt(args, lake)``: ``dbt <args>`` against the lake; returns dbt's ``dbtRunnerResult``.
 - ``build(lake, ...)``: ``dbt build``; raises ``SmartgridError`` when it fails.
+- ``parse_manifest(lake)``: the parsed project, which repeated runs pass as ``manifest=``.
 - ``export_csv(lake, ...)``: run the ``export_csv`` macro, publish the file atomically, return its path.
 
 Profiles (``transform.profiles``), the Derby metastore's lock (``transform.metastore``) and the
@@ -45,6 +46,7 @@ def run_dbt(
     dbt_vars: Mapping[str, Any] | None = None,
     spark=None,
     progress: Callable[[int, int | None], None] | None = None,
+    manifest=None,
 ):
     """Run ``dbt <args>`` in-process against ``lake``; returns dbt's ``dbtRunnerResult``.
 
@@ -52,6 +54,8 @@ def run_dbt(
     project's session is started. Commands that need no warehouse (parse, ls) start none.
     dbt's log goes to ``<lake>/logs/dbt.log``; its console output only with ``--verbose``.
     ``progress(done, total)`` is called as each node (model, test, seed) finishes.
+    ``manifest`` is a parsed project (``parse_manifest``) that dbt then uses instead of parsing
+    again: for repeated runs of an unchanged project with the same vars (live mode).
     """
     from dbt.cli.main import dbtRunner
 
@@ -71,7 +75,7 @@ def run_dbt(
             spark = start_spark(lake)
         saved = {key: spark.conf.get(key, None) for key in _RESTORED_CONF} if spark else {}
         try:
-            result = dbtRunner(callbacks=callbacks).invoke(command)
+            result = dbtRunner(callbacks=callbacks, manifest=manifest).invoke(command)
         finally:
             for key, value in saved.items():
                 if value is None:
@@ -81,6 +85,15 @@ def run_dbt(
     if result.exception is not None and is_metastore_lock(result.exception):
         raise metastore_locked_error(lake)
     return result
+
+
+def parse_manifest(lake: Lake | None = None, *, dbt_vars: Mapping[str, Any] | None = None):
+    """``dbt parse``: the project's manifest, to pass to later runs as ``manifest``."""
+    result = run_dbt(["parse"], lake, dbt_vars=dbt_vars)
+    if not result.success:
+        reason = f": {result.exception}" if result.exception else " (see dbt's output above)"
+        raise SmartgridError(f"dbt parse failed{reason}", exit_code=1)
+    return result.result
 
 
 def build(
@@ -94,6 +107,7 @@ def build(
     command: str = "build",
     spark=None,
     progress: Callable[[int, int | None], None] | None = None,
+    manifest=None,
 ):
     """``dbt build`` (or ``run`` / ``test`` / ``seed``); raises SmartgridError when dbt fails."""
     args = [command]
@@ -106,7 +120,9 @@ def build(
     if target:
         args += ["--target", target]
     lake = (lake or Lake.resolve()).ensure()
-    result = run_dbt(args, lake, dbt_vars=dbt_vars, spark=spark, progress=progress)
+    result = run_dbt(
+        args, lake, dbt_vars=dbt_vars, spark=spark, progress=progress, manifest=manifest
+    )
     if not result.success:
         raise SmartgridError(f"dbt {command} failed: {failure(result)}", exit_code=1)
     if lake.is_local:
@@ -120,6 +136,7 @@ def export_csv(
     relation: str = DEFAULT_EXPORT_RELATION,
     path: str | None = None,
     spark=None,
+    manifest=None,
 ) -> Path:
     """Export ``relation`` to one CSV (default ``<lake>/curated/smart_grid_curated.csv``).
 
@@ -136,7 +153,10 @@ def export_csv(
     target.parent.mkdir(parents=True, exist_ok=True)
     macro_args = {"relation": relation, "path": str(target)}
     result = run_dbt(
-        ["run-operation", "export_csv", "--args", json.dumps(macro_args)], lake, spark=spark
+        ["run-operation", "export_csv", "--args", json.dumps(macro_args)],
+        lake,
+        spark=spark,
+        manifest=manifest,
     )
     if not result.success:
         raise SmartgridError(f"export of {relation} failed: {failure(result)}", exit_code=1)

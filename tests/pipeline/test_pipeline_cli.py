@@ -70,6 +70,9 @@ def test_live_options_come_from_the_demo_command_line() -> None:
         options.meters = 1  # type: ignore[misc]
 
 
-def test_live_options_refuse_a_non_positive_refresh() -> None:
-    with pytest.raises(SmartgridError, match="--refresh 0"):
-        LiveOptions(refresh=0)
+def test_live_options_refuse_a_negative_refresh_or_a_non_positive_ingest() -> None:
+    assert LiveOptions(refresh=0).refresh == 0  # back to back: the default
+    with pytest.raises(SmartgridError, match="--refresh -1"):
+        LiveOptions(refresh=-1)
+    with pytest.raises(SmartgridError, match="--ingest-every 0"):
+        LiveOptions(ingest_every=0)
