@@ -238,6 +238,38 @@ def test_date_range_filter_changes_the_cards_and_the_charts(page: Page) -> None:
         assert float(both[key]) == approx(value), key
 
 
+def test_filters_survive_a_reload(page: Page) -> None:
+    """A live page (--refresh) reloads itself: the slicers come back from the URL's fragment."""
+    choose(page, METER, "2026-01-07", "2026-01-09")
+    assert page.js("location.hash") == f"#meter={METER}&from=2026-01-07&to=2026-01-09"
+    page.reload()
+    assert page.js("document.getElementById('meter-filter').value") == METER
+    assert page.js("document.getElementById('date-from').value") == "2026-01-07"
+    assert option(page, CHART_DAILY)["yAxis"][0]["data"] == [METER]
+    cards = kpis(page)
+    for key, value in _card_figures(rows(METER, date(2026, 1, 7), date(2026, 1, 9))).items():
+        assert float(cards[key]) == approx(value), key
+    page.js("window.smartgridDashboard.reset(); true")
+    assert page.js("location.hash") == ""
+
+
+def test_a_live_pages_own_refresh_keeps_the_filters(browser: Browser, tmp_path: Path) -> None:
+    """`smartgrid report --refresh N` (live mode): the page's meta refresh keeps the slicers."""
+    path = write_dashboard(render_dashboard(DATA, refresh_seconds=1), tmp_path / "live.html")
+    p = browser.page(WIDTH, 1800)
+    try:
+        p.goto(path.as_uri())
+        p.js("window.smartgridLoaded = true; true")
+        choose(p, METER)
+        p.wait_load()  # the refresh itself, a second after the first load
+        assert p.js("window.smartgridLoaded === undefined"), "the page did not reload"
+        assert p.js("document.getElementById('meter-filter').value") == METER
+        assert option(p, CHART_DAILY)["yAxis"][0]["data"] == [METER]
+        assert not p.errors, p.errors
+    finally:
+        p.close()
+
+
 def _tooltip(page: Page, chart: str, series: int, index: int) -> str:
     """Show the tooltip of one data point (ECharts' showTip action) and read its text."""
     return page.js(
