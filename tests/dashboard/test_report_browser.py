@@ -9,7 +9,6 @@ instances' options and the cards. A screenshot is kept in tests/artifacts/ for p
 
 from __future__ import annotations
 
-import json
 import struct
 import zlib
 from collections import defaultdict
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from cdp import Browser, Page
+from dashpage import choose, kpis, option
 from sample_data import make_data
 
 from dashboard.columns import DAYPARTS
@@ -58,36 +58,6 @@ def page(browser: Browser, dashboard: Path):
     yield p
     assert not p.errors, p.errors
     p.close()
-
-
-def option(page: Page, chart: str) -> dict:
-    """The ECharts option of a visual, as the page holds it now."""
-    return page.js(
-        f"(function () {{ var el = document.querySelector('[data-echart=\"{chart}\"]');"
-        " var c = el && echarts.getInstanceByDom(el); if (!c) return null;"
-        " return JSON.parse(JSON.stringify(c.getOption())); })()"
-    )
-
-
-def kpis(page: Page) -> dict[str, str]:
-    return page.js(
-        "(function () { var out = {}; document.querySelectorAll('[data-kpi]').forEach("
-        "function (el) { out[el.dataset.kpi] = el.dataset.value; }); return out; })()"
-    )
-
-
-def choose(page: Page, meter: str = "", start: str | None = None, end: str | None = None) -> None:
-    """Set the slicers as a user would and fire their change events."""
-    js = [f"document.getElementById('meter-filter').value = {json.dumps(meter)};"]
-    if start is not None:
-        js.append(f"document.getElementById('date-from').value = {json.dumps(start)};")
-    if end is not None:
-        js.append(f"document.getElementById('date-to').value = {json.dumps(end)};")
-    js.append(
-        "['meter-filter', 'date-from', 'date-to'].forEach(function (id) {"
-        " document.getElementById(id).dispatchEvent(new Event('change')); }); true"
-    )
-    assert page.js(" ".join(js)) is True
 
 
 def rows(meter: str | None = None, start: date | None = None, end: date | None = None):
