@@ -38,7 +38,7 @@
     if (Math.abs(kwh) >= 10000) return fmt(kwh / 1000, 1, 'MWh');
     return fmt(kwh, Math.abs(kwh) < 1000 ? 1 : 0, 'kWh');
   }
-  // Tooltips: exact values (kWh to the Wh, watts and volts to a tenth... of the mart's double).
+  // Tooltips: exact values (kWh to the watt-hour, watts to a tenth).
   function kwhExact(v) { return fmt(v, 3, 'kWh'); }
   function wattsExact(v) { return fmt(v, 1, 'W'); }
   function esc(s) {
