@@ -38,7 +38,7 @@
     if (Math.abs(kwh) >= 10000) return fmt(kwh / 1000, 1, 'MWh');
     return fmt(kwh, Math.abs(kwh) < 1000 ? 1 : 0, 'kWh');
   }
-  // Tooltips: exact values (kWh to the Wh, watts and volts to a tenth... of the mart's double).
+  // Tooltips: exact values (kWh to the watt-hour, watts to a tenth).
   function kwhExact(v) { return fmt(v, 3, 'kWh'); }
   function wattsExact(v) { return fmt(v, 1, 'W'); }
   function esc(s) {
@@ -355,6 +355,7 @@
       badge.textContent = (s.meter ? s.meter : 'All meters') + ' \u00b7 ' + s.from + ' \u2013 ' + s.to;
     }
     window.smartgridDashboard.figures = figures;
+    saveHash(s);
     document.documentElement.setAttribute('data-filtered', figures.filtered ? 'true' : 'false');
     return figures;
   }
@@ -365,12 +366,45 @@
     return update();
   }
 
+  // The filters live in the URL's fragment (#meter=..&from=..&to=..), so a filtered view can be
+  // bookmarked, and in the tab's sessionStorage, so a live page's meta refresh (--refresh),
+  // which reloads the URL it was served with, keeps them too.
+  var STORE = 'smartgrid-dashboard-filters:' + location.pathname;
+  function stored(value) {
+    try {
+      if (value === undefined) return sessionStorage.getItem(STORE) || '';
+      sessionStorage.setItem(STORE, value);
+    } catch (e) { /* storage disabled: the fragment alone keeps the filters */ }
+    return value;
+  }
+  function saveHash(s) {
+    var parts = [];
+    if (s.meter) parts.push('meter=' + encodeURIComponent(s.meter));
+    if (s.from !== D.days[0]) parts.push('from=' + s.from);
+    if (s.to !== D.days[D.days.length - 1]) parts.push('to=' + s.to);
+    var hash = parts.length ? '#' + parts.join('&') : '';
+    stored(hash);
+    // location.replace: a same-document navigation that adds no history entry.
+    if (hash !== location.hash && !(hash === '' && location.hash === '')) location.replace(hash || '#');
+  }
+  function loadHash() {
+    var isoDay = /^\d{4}-\d{2}-\d{2}$/;
+    (location.hash || stored()).replace(/^#/, '').split('&').forEach(function (kv) {
+      var i = kv.indexOf('='), key = kv.slice(0, i), value;
+      try { value = decodeURIComponent(kv.slice(i + 1)); } catch (e) { return; }
+      if (key === 'meter' && meterSel && D.meters.indexOf(value) >= 0) meterSel.value = value;
+      if (key === 'from' && fromInput && isoDay.test(value)) fromInput.value = value;
+      if (key === 'to' && toInput && isoDay.test(value)) toInput.value = value;
+    });
+  }
+
   window.smartgridDashboard = { update: update, reset: reset, charts: charts, figures: null };
   [meterSel, fromInput, toInput].forEach(function (el) { if (el) el.addEventListener('change', update); });
   if (resetButton) resetButton.addEventListener('click', reset);
   window.addEventListener('resize', function () {
     Object.keys(charts).forEach(function (k) { charts[k].resize(); });
   });
+  loadHash();
   update();
   var root = document.documentElement;
   root.setAttribute('data-page-height', String(Math.ceil(root.scrollHeight)));

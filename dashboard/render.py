@@ -12,7 +12,7 @@ import math
 import os
 import re
 import tempfile
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -295,9 +295,8 @@ def header(data: DashboardData) -> str:
 
 
 def _utc_ms(at: datetime) -> int:
-    """Epoch milliseconds; a naive timestamp (Spark's, session time zone UTC) is UTC."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
+    """Epoch milliseconds. A naive timestamp is local time, as PySpark hands timestamps over
+    (``datetime.timestamp`` reads it so); an aware one is exact."""
     return round(at.timestamp() * 1000)
 
 

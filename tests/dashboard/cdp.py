@@ -192,11 +192,20 @@ class Page:
     def goto(self, url: str) -> None:
         """Navigate and return once the load event fired (every inline script has run)."""
         self.browser.send("Page.navigate", {"url": url}, session=self.session)
+        self.wait_load()
+
+    def wait_load(self) -> None:
+        """Return once the page's next load event fired."""
         while True:
             msg = self.browser.next_event()
             self._note(msg)
             if msg.get("sessionId") == self.session and msg.get("method") == "Page.loadEventFired":
                 return
+
+    def reload(self) -> None:
+        """Reload the page and return once its load event fired."""
+        self.browser.send("Page.reload", {}, session=self.session)
+        self.wait_load()
 
     def drain(self) -> None:
         """Record the events already queued (requests, errors) without waiting for more."""

@@ -9,7 +9,6 @@ instances' options and the cards. A screenshot is kept in tests/artifacts/ for p
 
 from __future__ import annotations
 
-import json
 import struct
 import zlib
 from collections import defaultdict
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from cdp import Browser, Page
+from dashpage import choose, kpis, option
 from sample_data import make_data
 
 from dashboard.columns import DAYPARTS
@@ -58,36 +58,6 @@ def page(browser: Browser, dashboard: Path):
     yield p
     assert not p.errors, p.errors
     p.close()
-
-
-def option(page: Page, chart: str) -> dict:
-    """The ECharts option of a visual, as the page holds it now."""
-    return page.js(
-        f"(function () {{ var el = document.querySelector('[data-echart=\"{chart}\"]');"
-        " var c = el && echarts.getInstanceByDom(el); if (!c) return null;"
-        " return JSON.parse(JSON.stringify(c.getOption())); })()"
-    )
-
-
-def kpis(page: Page) -> dict[str, str]:
-    return page.js(
-        "(function () { var out = {}; document.querySelectorAll('[data-kpi]').forEach("
-        "function (el) { out[el.dataset.kpi] = el.dataset.value; }); return out; })()"
-    )
-
-
-def choose(page: Page, meter: str = "", start: str | None = None, end: str | None = None) -> None:
-    """Set the slicers as a user would and fire their change events."""
-    js = [f"document.getElementById('meter-filter').value = {json.dumps(meter)};"]
-    if start is not None:
-        js.append(f"document.getElementById('date-from').value = {json.dumps(start)};")
-    if end is not None:
-        js.append(f"document.getElementById('date-to').value = {json.dumps(end)};")
-    js.append(
-        "['meter-filter', 'date-from', 'date-to'].forEach(function (id) {"
-        " document.getElementById(id).dispatchEvent(new Event('change')); }); true"
-    )
-    assert page.js(" ".join(js)) is True
 
 
 def rows(meter: str | None = None, start: date | None = None, end: date | None = None):
@@ -236,6 +206,38 @@ def test_date_range_filter_changes_the_cards_and_the_charts(page: Page) -> None:
     both = kpis(page)
     for key, value in _card_figures(rows(METER, start, end)).items():
         assert float(both[key]) == approx(value), key
+
+
+def test_filters_survive_a_reload(page: Page) -> None:
+    """A live page (--refresh) reloads itself: the slicers come back from the URL's fragment."""
+    choose(page, METER, "2026-01-07", "2026-01-09")
+    assert page.js("location.hash") == f"#meter={METER}&from=2026-01-07&to=2026-01-09"
+    page.reload()
+    assert page.js("document.getElementById('meter-filter').value") == METER
+    assert page.js("document.getElementById('date-from').value") == "2026-01-07"
+    assert option(page, CHART_DAILY)["yAxis"][0]["data"] == [METER]
+    cards = kpis(page)
+    for key, value in _card_figures(rows(METER, date(2026, 1, 7), date(2026, 1, 9))).items():
+        assert float(cards[key]) == approx(value), key
+    page.js("window.smartgridDashboard.reset(); true")
+    assert page.js("location.hash") == ""
+
+
+def test_a_live_pages_own_refresh_keeps_the_filters(browser: Browser, tmp_path: Path) -> None:
+    """`smartgrid report --refresh N` (live mode): the page's meta refresh keeps the slicers."""
+    path = write_dashboard(render_dashboard(DATA, refresh_seconds=1), tmp_path / "live.html")
+    p = browser.page(WIDTH, 1800)
+    try:
+        p.goto(path.as_uri())
+        p.js("window.smartgridLoaded = true; true")
+        choose(p, METER)
+        p.wait_load()  # the refresh itself, a second after the first load
+        assert p.js("window.smartgridLoaded === undefined"), "the page did not reload"
+        assert p.js("document.getElementById('meter-filter').value") == METER
+        assert option(p, CHART_DAILY)["yAxis"][0]["data"] == [METER]
+        assert not p.errors, p.errors
+    finally:
+        p.close()
 
 
 def _tooltip(page: Page, chart: str, series: int, index: int) -> str:
