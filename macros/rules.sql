@@ -175,4 +175,9 @@
 {% macro validate_rules() %}
   {%- do flag_rules() -%}
   {%- do interval_rules() -%}
+  {%- if var('voltage_band_pct', none) is not none -%}
+    {%- do log("var voltage_band_pct is deprecated: set over_voltage_limit and "
+               ~ "under_voltage_limit (e.g. \"10%\"); it fills whichever of them is not set",
+               info=true) -%}
+  {%- endif -%}
 {% endmacro %}
