@@ -123,7 +123,11 @@ def main() -> int:
     lake = Lake.resolve(root).ensure()
     per_meter = int(options.days * 86400 // options.interval_seconds)
     new_per_meter = max(1, round(per_meter * options.new_fraction))
-    dbt_vars = {"nominal_interval_seconds": options.interval_seconds}
+    # max_gap_seconds may not be below the interval (the dbt project refuses it)
+    dbt_vars = {
+        "nominal_interval_seconds": options.interval_seconds,
+        "max_gap_seconds": max(900, options.interval_seconds),
+    }
     try:
         spark = dbt_runner.start_spark(lake)
         base = write_readings(

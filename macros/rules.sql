@@ -95,8 +95,25 @@
   {{ return(limit.volts if 'volts' in limit else nominal * (100.0 + sign * limit.pct) / 100.0) }}
 {% endmacro %}
 
+{#-
+  Under sqlfluff's offline templater (`sqlfluff lint models`: no dbt context, so no `modules`,
+  and var() gives a placeholder) the rules are their defaults, unchecked.
+-#}
+{% macro rules_offline() %}
+  {{ return(modules is not defined) }}
+{% endmacro %}
+
 {#- Every rule resolved and checked: a dict the flags and the energy macros use. -#}
 {% macro flag_rules() %}
+  {%- if rules_offline() -%}
+    {{ return({
+        'over_voltage': {'pct': 10.0}, 'under_voltage': {'pct': 10.0},
+        'over_voltage_comparison': 'strict', 'under_voltage_comparison': 'strict',
+        'min_power_factor': 0.9, 'min_power_factor_comparison': 'strict',
+        'high_demand_watts': 5000.0, 'high_demand_watts_comparison': 'inclusive',
+        'high_demand_interval_kwh': none, 'high_demand_interval_kwh_comparison': 'inclusive',
+    }) }}
+  {%- endif -%}
   {%- set nominal = var('nominal_voltage_v') -%}
   {%- if not rules_is_number(nominal) or nominal <= 0 -%}
     {{ rules_refuse('nominal_voltage_v', nominal, "must be a number of volts above 0") }}
@@ -132,6 +149,9 @@
 
 {#- The reporting interval and the gap cap, in whole seconds, checked. -#}
 {% macro interval_rules() %}
+  {%- if rules_offline() -%}
+    {{ return({'nominal_interval_seconds': 60, 'max_gap_seconds': 900}) }}
+  {%- endif -%}
   {%- set result = {} -%}
   {%- for name in ['nominal_interval_seconds', 'max_gap_seconds'] -%}
     {%- set value = var(name) -%}
@@ -155,4 +175,9 @@
 {% macro validate_rules() %}
   {%- do flag_rules() -%}
   {%- do interval_rules() -%}
+  {%- if var('voltage_band_pct', none) is not none -%}
+    {%- do log("var voltage_band_pct is deprecated: set over_voltage_limit and "
+               ~ "under_voltage_limit (e.g. \"10%\"); it fills whichever of them is not set",
+               info=true) -%}
+  {%- endif -%}
 {% endmacro %}
