@@ -2,8 +2,8 @@
 
 ``Progress("[2/5] ingest", unit="batches")`` then ``update(n)`` (``total`` when known). On a
 TTY the line is rewritten in place (at most ten times a second); in a log or a pipe a line is
-printed every ``every`` seconds (30 by default). ``clear()`` removes the updating line before the stage's own
-"done" line is printed, so each stage leaves exactly one line on a terminal.
+printed every ``every`` seconds (30 by default). ``clear()`` removes the updating line before
+the stage's own "done" line is printed, so each stage leaves exactly one line on a terminal.
 """
 
 from __future__ import annotations
