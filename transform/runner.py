@@ -190,6 +190,8 @@ def _one_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
         return ""
-    if _WHERE_ONLY.search(lines[0]) and len(lines) > 1:
+    # "Runtime Error" alone, or "Compilation Error in model x": the cause is on the next line.
+    heading = _WHERE_ONLY.search(lines[0]) or re.fullmatch(r"[\w ]*[Ee]rror:?", lines[0])
+    if heading and len(lines) > 1:
         return f"{lines[0]}: {lines[1]}"
     return lines[0]
