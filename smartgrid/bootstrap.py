@@ -27,7 +27,7 @@ def write_profiles(root: Path = ROOT) -> bool:
 
 def main() -> int:
     try:
-        print(f"java {check_java()}: ok")
+        check_java()  # the Makefile's first step already printed the version
         if (ROOT / "profiles.example.yml").exists() and write_profiles():
             print("wrote profiles.yml from profiles.example.yml")
     except SmartgridError as err:

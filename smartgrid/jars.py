@@ -94,14 +94,17 @@ def resolve(folder: Path, packages: list[str]) -> list[str]:
     resolved = [p for p in resolved if _artifact(Path(p).name) not in shipped]
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".spark-jars-", dir=folder.parent))
-    for path in resolved:
-        shutil.copy2(path, staging / Path(path).name)
     names = sorted(Path(p).name for p in resolved)
-    manifest = {"packages": sorted(packages), "jars": names, "provided_by_spark": provided}
-    shutil.copyfile(LOG4J2_SOURCE, staging / LOG4J2_COPY)
-    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    shutil.rmtree(folder, ignore_errors=True)
-    staging.rename(folder)
+    try:
+        for path in resolved:
+            shutil.copy2(path, staging / Path(path).name)
+        manifest = {"packages": sorted(packages), "jars": names, "provided_by_spark": provided}
+        shutil.copyfile(LOG4J2_SOURCE, staging / LOG4J2_COPY)
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already when renamed
     return names
 
 

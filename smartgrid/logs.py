@@ -141,6 +141,7 @@ class CommandLog:
             self._handlers.append(console)
         for h in self._handlers:
             root.addHandler(h)
+        logging.captureWarnings(True)  # Python warnings (pyspark's, dbt's) into the log too
         if not self.verbose:
             for name in QUIET_LOGGERS:
                 logger = logging.getLogger(name)
@@ -161,6 +162,7 @@ class CommandLog:
             root.removeHandler(h)
             h.close()
         root.setLevel(self._root_level)
+        logging.captureWarnings(False)
         for name, level in self._saved_levels.items():
             logging.getLogger(name).setLevel(level)
         for key, value in self._saved_env.items():

@@ -2,8 +2,8 @@
 
 ``Progress("[2/5] ingest", unit="batches")`` then ``update(n)`` (``total`` when known). On a
 TTY the line is rewritten in place (at most ten times a second); in a log or a pipe a line is
-printed every ``every`` seconds. ``clear()`` removes the updating line before the stage's own
-"done" line is printed, so each stage leaves exactly one line on a terminal.
+printed every ``every`` seconds (30 by default). ``clear()`` removes the updating line before
+the stage's own "done" line is printed, so each stage leaves exactly one line on a terminal.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from typing import TextIO
 
 TTY_EVERY = 0.1
-PIPE_EVERY = 10.0
+PIPE_EVERY = 30.0
 
 
 class Progress:
@@ -38,7 +38,8 @@ class Progress:
         self._lock = threading.Lock()  # a Spark batch callback may run on another thread
 
     def text(self, done: int, total: int | None = None, detail: str = "") -> str:
-        count = f"{done:,} of {total:,}" if total else f"{done:,}"
+        # A total is an estimate some producers overrun (dbt counts nodes of some kinds twice).
+        count = f"{done:,} of {max(total, done):,}" if total else f"{done:,}"
         return f"{self.label} ... {count} {self.unit}{f', {detail}' if detail else ''}"
 
     def start(self) -> None:

@@ -10,13 +10,13 @@ import re
 
 NOISE_PATTERNS = (
     r"\bivy\b",  # Ivy's resolution report (":: resolving dependencies ::", "ivy-default-cache")
-    r"(?i)\bresolving\b",
+    r"(?i:\bresolving\b)",
     r"::",
-    r"(?i)\bpy4j\b",
-    r"(?i)\blog4j",
+    r"(?i:\bpy4j\b)",
+    r"(?i:\blog4j)",
     r"\bWARN(ING)?\b",
     r"\bINFO\b",
-    r"(?i)proxy server",
+    r"(?i:proxy server)",
     r"Setting default log level",
     r"NativeCodeLoader",
     r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d ",  # a log4j line's time stamp

@@ -183,11 +183,9 @@ class _NodeCounter:
             self.progress(self.done, self.total)
 
 
-# dbt's first line of an error that names only where it is ("Compilation Error in model x
-# (models/x.sql)"); the line after it says what is wrong.
-_WHERE_ONLY = re.compile(
-    r"\b[Ee]rror in (\w+ )?(model|test|seed|snapshot|macro|operation|unit_test|analysis)\b"
-)
+# dbt's lines of an error that say only what kind it is or where ("Runtime Error",
+# "Compilation Error in model x (models/x.sql)"); the line after them says what is wrong.
+_HEADING = re.compile(r"[\w ]*[Ee]rror:?|.*\b[Ee]rror in \S+ \S+.*")
 _FAILED = {"error", "fail", "runtime error"}
 
 
@@ -210,6 +208,8 @@ def _one_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
         return ""
-    if _WHERE_ONLY.search(lines[0]) and len(lines) > 1:
-        return f"{lines[0]}: {lines[1]}"
-    return lines[0]
+    # "Runtime Error", then "Compilation Error in model x", then the cause: keep up to it.
+    kept = [lines[0]]
+    while _HEADING.fullmatch(kept[-1]) and len(kept) < min(len(lines), 3):
+        kept.append(lines[len(kept)])
+    return ": ".join(kept)

@@ -39,8 +39,8 @@ def test_build_refuses_bad_vars_before_starting_anything(capsys) -> None:
 
 
 def test_a_dbt_error_is_one_line_that_names_its_cause(spark, session_lake: Lake) -> None:
-    """dbt's first line says only where ("Compilation Error in ... inline_query"); the one
-    line carries the next one too, which says what is wrong (the unknown var)."""
+    """dbt's first lines say only what and where ("Runtime Error", "Compilation Error in ...
+    inline_query"); the one line carries the next one too, which says what is wrong."""
     from transform import runner
 
     result = runner.run_dbt(
@@ -51,5 +51,5 @@ def test_a_dbt_error_is_one_line_that_names_its_cause(spark, session_lake: Lake)
     assert not result.success
     reason = runner.failure(result)
     assert "\n" not in reason
-    assert reason.startswith("Compilation Error in "), reason
+    assert "Compilation Error in " in reason, reason
     assert "no_such_var_xyz" in reason, reason

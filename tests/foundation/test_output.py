@@ -7,6 +7,7 @@ failure is one ``error:`` line naming the log; ``--verbose`` brings the engines'
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -82,19 +83,20 @@ def test_a_refused_option_is_one_line_and_creates_no_lake(tmp_path: Path) -> Non
 
 
 def test_a_failure_is_one_line_naming_the_problem_and_the_log(tmp_path: Path) -> None:
-    """dbt on a lake with no ingested events: dbt's own message on the one line, the
-    traceback and dbt's output in the logs, never on the console."""
-    lake = tmp_path / "empty"
-    proc = smartgrid("build", lake=lake)
+    """A failure after Spark started (dbt refuses an unknown target): dbt's own message on the
+    one line, the traceback in the log, never on the console."""
+    lake = tmp_path / "lake"
+    proc = smartgrid("build", "--target", "no_such_target", lake=lake)
     assert proc.returncode != 0
     lines = console(proc).strip().splitlines()
     log = lake / "logs" / "build.log"
     assert len(lines) == 1, lines
     assert lines[0].startswith("error: dbt build failed: "), lines
+    assert "no_such_target" in lines[0], lines  # dbt's reason, not a generic one
     assert lines[0].endswith(f"(full log: {log})"), lines
-    assert "validated" in lines[0].lower() or "not" in lines[0].lower(), lines  # dbt's reason
-    assert "Traceback (most recent call last)" in log.read_text(encoding="utf-8")
-    assert (lake / "logs" / "dbt.log").stat().st_size > 0
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in text
+    assert LOG4J_LINE.search(text)  # Spark's output went here, not to the console
 
 
 @pytest.mark.slow
@@ -116,3 +118,43 @@ def test_demo_prints_one_line_per_stage_then_the_summary(tmp_path: Path) -> None
     log = (lake / "logs" / "demo.log").read_text(encoding="utf-8")
     assert LOG4J_LINE.search(log)
     assert (lake / "logs" / "dbt.log").stat().st_size > 0
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_rewrites_one_line_and_leaves_only_the_result() -> None:
+    from smartgrid.progress import Progress
+
+    now = [0.0]
+    screen = _Terminal()
+    progress = Progress("[3/5] dbt build", unit="nodes", stream=screen, clock=lambda: now[0])
+    progress.start()
+    for done in (1, 2, 3):
+        now[0] += 1.0
+        progress.update(done, 108)
+    progress.clear()
+    screen.write("[3/5] dbt build: done in 3.0 s\n")
+    text = screen.getvalue()
+    assert text.count("\n") == 1  # the stage leaves one line
+    assert "3 of 108 nodes" in text
+    assert text.rsplit("\r\x1b[K", 1)[-1] == "[3/5] dbt build: done in 3.0 s\n"
+
+
+def test_progress_in_a_pipe_is_a_line_now_and_then() -> None:
+    from smartgrid.progress import Progress
+
+    now = [0.0]
+    pipe = io.StringIO()
+    progress = Progress("[1/5] produce", unit="events", stream=pipe, every=30, clock=lambda: now[0])
+    progress.start()  # nothing: not a terminal
+    for second in range(1, 91):
+        now[0] = float(second)
+        progress.update(second * 1000)
+    assert pipe.getvalue().splitlines() == [
+        "[1/5] produce ... 30,000 events",
+        "[1/5] produce ... 60,000 events",
+        "[1/5] produce ... 90,000 events",
+    ]
