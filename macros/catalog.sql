@@ -43,13 +43,16 @@
 {# A Delta table's columns as `show table extended` prints a schema tree, from `describe table`. #}
 {% macro delta_column_tree(schema, identifier) %}
   {% set lines = [] %}
+  {% set state = namespace(in_columns=true) %}
   {% set described = run_query('describe table `' ~ schema ~ '`.`' ~ identifier ~ '`') %}
   {% for column in described %}
     {# the columns come first; a blank row or a `# Partition Information` header ends them #}
     {% if not column[0] or column[0].startswith('#') %}
-      {% break %}
+      {% set state.in_columns = false %}
     {% endif %}
-    {% do lines.append(' |-- ' ~ column[0] ~ ': ' ~ column[1] ~ ' (nullable = true)') %}
+    {% if state.in_columns %}
+      {% do lines.append(' |-- ' ~ column[0] ~ ': ' ~ column[1] ~ ' (nullable = true)') %}
+    {% endif %}
   {% endfor %}
   {{ return(lines | join('\n') ~ '\n') }}
 {% endmacro %}

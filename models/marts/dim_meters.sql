@@ -12,7 +12,7 @@
     One row per meter seen in the readings or listed in the registry. profile and has_solar
     come from the registry (null for replayed data, which has none). The readings are counted
     from the per-day aggregate (fct_meter_daypart_daily_energy, incremental): a small table,
-    rebuilt each run.
+    recomputed each run and merged whole into its table (meta merge_whole_table).
 -#}
 
 with

@@ -12,7 +12,8 @@
     The Target Daily kWh gauge: fleet energy per day, its min, max and mean over the days to
     date, and the rolling target: the mean of the daily totals of the N days ending that day
     (N = var rolling_window_days; fewer while fewer days exist). One row per day: a small table,
-    rebuilt from the incremental daily table each run.
+    recomputed from the incremental daily table each run and merged whole into its table
+    (meta merge_whole_table).
 -#}
 
 {%- set window_days = var('rolling_window_days') | int -%}

@@ -11,7 +11,8 @@
 {#-
     Meter Energy by Daypart: energy per meter and time of day (Night, Morning, Afternoon, Evening
     in the reporting time zone), over all the readings kept. Summed from the per-day aggregate
-    (fct_meter_daypart_daily_energy, incremental): a small table, rebuilt each run.
+    (fct_meter_daypart_daily_energy, incremental): a small table, recomputed each run and
+    merged whole into its table (meta merge_whole_table).
 -#}
 
 with
