@@ -183,6 +183,12 @@ def main() -> int:
             f"{fmt(r['worst_max']):>9} {goal:>6} {r['produced']:>8,} "
             f"{r['load_mean']:>5.1f} (max {r['load_max']:.1f})"
         )
+    for r in rows:
+        if r["worst_max"] is None:
+            print(
+                f"{r['mode']}: one refresh only (start-up), no steady state: the first refresh "
+                "outlasted --for; run longer or on a quieter machine"
+            )
     if len(rows) == 2 and rows[0]["worst_max"] and rows[1]["worst_max"]:
         print(f"worst case, live / baseline: {rows[0]['worst_max'] / rows[1]['worst_max']:.2f}x")
     return 0
