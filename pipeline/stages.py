@@ -60,10 +60,17 @@ def ingest(config: IngestConfig, spark, stop_event=None, progress=None) -> Inges
     return run_ingest(config, spark=spark, stop_event=stop_event, progress=progress)
 
 
-def build(lake: Lake, spark, command: str = "build", progress=None) -> None:
+def build(
+    lake: Lake, spark, command: str = "build", progress=None, *, unit_tests: bool = True
+) -> None:
     """``dbt build`` (or ``seed`` / ``run``) of the project on the lake; ``progress(done,
-    total)`` as each dbt node finishes."""
-    dbt.build(lake, spark=spark, command=command, progress=progress)
+    total)`` as each dbt node finishes. ``unit_tests=False`` leaves dbt's unit tests out, as
+    dbt Labs advise for a production run: they test the SQL, not the data, and `make test`
+    runs them; a model's unit tests would otherwise run before it on the critical path."""
+    excluded = () if unit_tests else ("unit_test",)
+    dbt.build(
+        lake, spark=spark, command=command, progress=progress, exclude_resource_types=excluded
+    )
 
 
 def export(lake: Lake, spark) -> Path:
