@@ -3,7 +3,7 @@
 Three loops share one process and one SparkSession:
 
   producer thread  paced to the wall clock (speed 1: a reading is sent at its own timestamp)
-  ingest thread    Structured Streaming with a processing-time trigger (``--ingest-every``, 2 s)
+  ingest thread    Structured Streaming with a processing-time trigger (``--ingest-every``, 5 s)
                    into raw/validated/quarantine
   main thread      refreshes back to back: as soon as the previous one has ended and a new
                    micro-batch has committed rows (and at least ``--refresh`` seconds after the
@@ -68,7 +68,7 @@ class LiveOptions:
     faults: str = ""
     keep: bool = False
     refresh: float = 0.0  # the least time from one refresh's start to the next's
-    ingest_every: float = 2.0
+    ingest_every: float = 5.0
     run_for: float | None = None
     # The previous behaviour, kept for bench/bench_live.py's baseline: every model each refresh,
     # refreshes on a fixed period whether or not data landed, dbt parsing each time.
@@ -404,7 +404,7 @@ def add_live_options(demo: argparse.ArgumentParser) -> None:
         "as the previous one ended and new data landed (default 0)",
     )
     live.add_argument(
-        "--ingest-every", type=float, default=2.0, help="micro-batch interval, seconds (default 2)"
+        "--ingest-every", type=float, default=5.0, help="micro-batch interval, seconds (default 5)"
     )
     live.add_argument(
         "--for",
