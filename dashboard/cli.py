@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from smartgrid.lake import Lake
+from smartgrid.lake_checks import Need
 
 
 def _positive_int(text: str) -> int:
@@ -55,7 +56,17 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="render 'no data' for curated tables not built yet instead of failing",
     )
-    parser.set_defaults(func=run)
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="run on a lake with no ingested tables (by default refused: a mistyped --lake)",
+    )
+    parser.set_defaults(func=run, lake_need=_need, lake_lock=True)
+
+
+def _need(args: argparse.Namespace) -> Need:
+    """--allow-missing renders 'no data' for what is not built, an empty lake included."""
+    return Need.CREATE if args.allow_missing else Need.INGESTED
 
 
 def run(args: argparse.Namespace) -> int:

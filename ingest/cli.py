@@ -11,6 +11,7 @@ from ingest.config import SOURCES, STARTING_OFFSETS, TRIGGERS, IngestConfig
 from ingest.rules import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FUTURE_SKEW_SECONDS, ValidationConfig
 from smartgrid.durations import parse_duration
 from smartgrid.lake import Lake
+from smartgrid.lake_checks import Need
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -62,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument(
         "--driver-memory", help="Spark driver memory (default $SMARTGRID_DRIVER_MEMORY or 4g)"
     )
-    parser.set_defaults(func=handle)
+    parser.set_defaults(func=handle, lake_need=Need.CREATE)
 
 
 def config_from_args(

@@ -9,6 +9,7 @@ import argparse
 
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
+from smartgrid.lake_checks import Need
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -48,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         default=DEFAULT_READY_TIMEOUT,
         help=f"seconds to wait for the broker to answer (default {DEFAULT_READY_TIMEOUT:g})",
     )
-    start.set_defaults(func=run_start)
+    start.set_defaults(func=run_start, lake_need=Need.CREATE)
 
     stop = actions.add_parser("stop", parents=[common], help="stop the broker (SIGTERM, then wait)")
     stop.add_argument(
@@ -57,12 +58,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         default=DEFAULT_STOP_TIMEOUT,
         help=f"seconds to wait for a clean shutdown before SIGKILL (default {DEFAULT_STOP_TIMEOUT:g})",
     )
-    stop.set_defaults(func=run_stop)
+    stop.set_defaults(func=run_stop, lake_need=Need.CREATE)
 
     status = actions.add_parser(
         "status", parents=[common], help="is it running; where; which topics (exit 3 if not)"
     )
-    status.set_defaults(func=run_status)
+    status.set_defaults(func=run_status, lake_need=Need.CREATE)
 
 
 def run_start(args: argparse.Namespace) -> int:

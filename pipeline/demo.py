@@ -19,6 +19,7 @@ from typing import Any
 from pipeline.live import LiveOptions, add_live_options
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
+from smartgrid.lake_checks import Need
 from smartgrid.progress import Progress
 
 # A small share of every fault kind, so the demo shows quarantine, dedup and anomalies.
@@ -236,4 +237,4 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "127.0.0.1:9092 (`smartgrid kafka start`; started and stopped by the demo if not running)",
     )
     add_live_options(demo)
-    demo.set_defaults(func=_handler)
+    demo.set_defaults(func=_handler, lake_need=Need.CREATE, lake_lock=True)

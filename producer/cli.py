@@ -19,6 +19,7 @@ from producer.sinks.local import DEFAULT_MAX_EVENTS_PER_FILE
 from smartgrid.durations import parse_duration, parse_utc_timestamp
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
+from smartgrid.lake_checks import Need
 
 SINK_HELP = (
     "local: JSON Lines files in <lake>/landing (the embedded event hub, default); "
@@ -92,7 +93,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         help="230 (EN 50160, default) or 120 (North America)",
     )
     _add_sending_options(produce)
-    produce.set_defaults(func=run_produce)
+    produce.set_defaults(func=run_produce, lake_need=Need.CREATE)
 
     replay = subparsers.add_parser(
         "replay",
@@ -139,7 +140,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "that interval's average power, W = Wh x 3600 / seconds. Must be greater than zero",
     )
     _add_sending_options(replay)
-    replay.set_defaults(func=run_replay)
+    replay.set_defaults(func=run_replay, lake_need=Need.CREATE)
 
 
 @contextmanager

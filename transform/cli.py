@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from smartgrid import catalog, logs
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
+from smartgrid.lake_checks import Need
 
 
 def _parse_vars(text: str | None) -> dict | None:
@@ -44,7 +46,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     build.add_argument(
         "--export", action="store_true", help="then export the curated CSV (as `smartgrid export`)"
     )
-    build.set_defaults(func=_build)
+    build.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="run on a lake with no ingested tables (by default refused: a mistyped --lake)",
+    )
+    build.set_defaults(func=_build, lake_need=_build_need, lake_lock=True)
 
     export = subparsers.add_parser(
         "export",
@@ -64,7 +71,18 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         action="store_true",
         help="only publish exports staged by `dbt run-operation export_csv` or a post-hook",
     )
-    export.set_defaults(func=_export)
+    export.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="run on a lake with no ingested tables (by default refused: a mistyped --lake)",
+    )
+    export.set_defaults(func=_export, lake_need=Need.INGESTED, lake_lock=True)
+
+
+def _build_need(args: argparse.Namespace) -> Need:
+    """A local target builds from the lake's tables; a remote one (Databricks) from its own."""
+    target = args.target or os.environ.get("DBT_TARGET") or "local"
+    return Need.INGESTED if target == "local" else Need.CREATE
 
 
 def _build(args: argparse.Namespace) -> int:
