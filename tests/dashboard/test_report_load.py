@@ -334,7 +334,7 @@ def test_report_command_writes_the_dashboard(filled_lake: Lake, capsys) -> None:
 def test_missing_marts_are_named_and_refused(spark, lake: Lake, capsys) -> None:
     with pytest.raises(MissingTablesError, match=c.READINGS_TABLE):
         load_dashboard(spark, lake)
-    assert main(["report", "--lake", lake.root]) == 2
+    assert main(["report", "--lake", lake.root, "--allow-empty"]) == 2
     err = capsys.readouterr().err
     assert "smartgrid build" in err and c.FLEET_DAILY_TABLE in err
     assert not Path(lake.curated, c.DASHBOARD_NAME).exists()
@@ -353,7 +353,8 @@ def test_bad_options_are_refused_before_any_work(lake: Lake, capsys) -> None:
         main(["report", "--lake", lake.root, "--top", "0"])
     assert exit_.value.code == 2
     assert "--top" in capsys.readouterr().err
-    assert main(["report", "--lake", lake.root, "--out", lake.root + "/dash.txt"]) == 2
+    out = lake.root + "/dash.txt"
+    assert main(["report", "--lake", lake.root, "--allow-empty", "--out", out]) == 2
     assert "should end in .html" in capsys.readouterr().err
 
 

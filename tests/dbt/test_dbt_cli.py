@@ -17,7 +17,15 @@ def test_locked_metastore_is_one_clear_line(spark, session_lake: Lake) -> None:
     asking for it gets one line and a non-zero exit, before any Spark starts."""
     spark.sql("show databases").collect()  # Derby boots lazily; make sure it is held
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "build", "--lake", session_lake.root],
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "build",
+            "--lake",
+            session_lake.root,
+            "--allow-empty",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -31,10 +39,10 @@ def test_locked_metastore_is_one_clear_line(spark, session_lake: Lake) -> None:
     ]
 
 
-def test_build_refuses_bad_vars_before_starting_anything(capsys) -> None:
+def test_build_refuses_bad_vars_before_starting_anything(capsys, tmp_path) -> None:
     from pipeline.cli import main
 
-    assert main(["build", "--vars", "{not json"]) == 2
+    assert main(["build", "--lake", str(tmp_path), "--allow-empty", "--vars", "{not json"]) == 2
     assert capsys.readouterr().err.startswith("error: --vars must be a JSON object")
 
 
