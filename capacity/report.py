@@ -104,3 +104,23 @@ def provenance(measured: Measured) -> str:
         when = f" ({f.measured_at})" if f.measured_at else ""
         lines.append(f"| `{f.name}` | {f.value:,.6g} | {f.unit} | {f.status}{when} | {f.how} |")
     return "\n".join(lines)
+
+
+BLOCKS = ("examples", "measured")
+
+
+def doc_blocks(plans: Sequence[tuple[str, Plan]], measured: Measured) -> dict[str, str]:
+    """The generated parts of docs/capacity.md: the example fleets' table and the figures."""
+    return {"examples": markdown(plans), "measured": provenance(measured)}
+
+
+def update_doc(text: str, blocks: dict[str, str]) -> str:
+    """``text`` with each ``<!-- capacity:NAME -->`` .. ``<!-- /capacity:NAME -->`` refilled."""
+    for name, body in blocks.items():
+        start, end = f"<!-- capacity:{name} -->", f"<!-- /capacity:{name} -->"
+        head, found, rest = text.partition(start)
+        if not found or end not in rest:
+            raise ValueError(f"the doc has no {start} ... {end} block")
+        _, _, tail = rest.partition(end)
+        text = f"{head}{start}\n{body}\n{end}{tail}"
+    return text
