@@ -102,6 +102,8 @@ def load_measured(path: Path = MEASURED_FILE) -> Measured:
     missing = [name for name in names if name not in data]
     if missing:
         raise ValueError(f"{path}: missing figures {', '.join(missing)}")
+    # Figures the model does not use (producer and sink rates) are kept for the record.
+    names += sorted(set(data) - set(names))
     figures = tuple(
         Figure(
             name=name,
@@ -113,7 +115,8 @@ def load_measured(path: Path = MEASURED_FILE) -> Measured:
         )
         for name in names
     )
-    return Measured(**{f.name: f.value for f in figures}, provenance=figures)
+    used = {f.name: f.value for f in figures if f.name in Measured.__dataclass_fields__}
+    return Measured(**used, provenance=figures)
 
 
 @dataclass(frozen=True)
