@@ -30,6 +30,8 @@ UNITS = {
     "eventhubs_sink_events_per_second_per_core": "events/s per core (the sink, in memory)",
     "dbt_incremental_seconds_by_base": "s per incremental run, by base readings",
     "dbt_full_refresh_seconds_by_base": "s per full refresh, by base readings",
+    "kafka_ingest_events_per_second_per_core": "events/s per core (ingest from Kafka)",
+    "kafka_ingest_fixed_seconds": "s per run (ingest from Kafka)",
     "dbt_incremental_growth_5m_to_10m": "ratio of incremental times, 10M base / 5M base",
 }
 
