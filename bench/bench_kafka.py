@@ -121,11 +121,6 @@ def run(events: int, seed: int, bootstrap: str | None, partitions: int) -> dict:
                 "files_seconds": from_files.seconds,
                 "kafka_seconds": from_kafka.seconds,
             }
-            return {
-                "events": from_files.raw,
-                "files_seconds": from_files.seconds,
-                "kafka_seconds": from_kafka.seconds,
-            }
 
 
 def main() -> int:
