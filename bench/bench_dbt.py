@@ -121,7 +121,7 @@ def table_bytes(spark, table: str) -> int:
 
 def sweep(options: argparse.Namespace) -> int:
     """Each base in a fresh process and lake; then the curves and, with --record, the figures."""
-    from measured import record
+    from measured import master_cores, record
 
     bases = [int(n) for n in options.sweep.split(",")]
     meters, interval = options.meters, options.interval_seconds
@@ -166,7 +166,7 @@ def sweep(options: argparse.Namespace) -> int:
         figures = {
             "dbt_incremental_floor_seconds": floor,
             "dbt_incremental_rows_per_second": top["added"] / max(top["incremental"] - floor, 1e-3),
-            "dbt_local_cores": float(os.environ.get("SMARTGRID_SPARK_MASTER", "local[2]")[6:-1]),
+            "dbt_local_cores": float(master_cores()),
             "curated_bytes_per_row": top["curated_bytes"] / top["curated_rows"],
         }
         if growth is not None:

@@ -141,14 +141,12 @@ def main() -> int:
     if not args.sweep:
         run(args.events, args.seed, args.bootstrap, args.partitions)
         return 0
-    import os
-
-    from measured import fit_line, record
+    from measured import fit_line, master_cores, record
 
     points = [
         run(int(n), args.seed, args.bootstrap, args.partitions) for n in args.sweep.split(",")
     ]
-    cores = int(os.environ.get("SMARTGRID_SPARK_MASTER", "local[2]")[6:-1])
+    cores = master_cores()
     figures = {}
     for source in ("files", "kafka"):
         fixed, slope = fit_line(

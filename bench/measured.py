@@ -41,6 +41,13 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, load average {load:.1f} at the start"
 
 
+def master_cores() -> int:
+    """Cores of the Spark master the benches run on (SMARTGRID_SPARK_MASTER, local[2] default)."""
+    master = os.environ.get("SMARTGRID_SPARK_MASTER", "local[2]")
+    inside = master[master.find("[") + 1 : master.find("]")] if "[" in master else ""
+    return int(inside) if inside.isdigit() else os.cpu_count() or 1
+
+
 def record(figures: dict[str, float], how: str, *, path: Path | None = None) -> Path:
     """Write ``figures`` (name -> value) as measured now by ``how``; refill the doc if default."""
     target = Path(path) if path else MEASURED_FILE
