@@ -14,12 +14,26 @@ Then two figures that bound what an incremental run can cost here: `dbt run` aga
 data (the fixed cost of the chain of models: no incremental run can be faster), and, with
 `--repeat N`, N more runs, each after as many new readings again, in the same (by then warm)
 JVM.
+
+The base sweep for the capacity model (docs/capacity.md): the same number of new readings on a
+growing base, each base in a fresh lake and process (1,000 meters at 1 min, the days chosen to
+give the base). The incremental run should stay flat as the base grows (goal: at most 1.2x from
+5M to 10M); the full refresh grows about linearly; the no-new-data run is the floor:
+
+    SMARTGRID_DRIVER_MEMORY=8g .venv/bin/python bench/bench_dbt.py \
+        --sweep 2500000,5000000,10000000 --new-rows 100000 --record
+
+``--record`` writes the floor and the per-new-row rate (of the largest base), the curated table's
+bytes per row and both curves into capacity/measured.json (``--record PATH``: another file).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -100,6 +114,72 @@ def print_nodes(title: str, elapsed: float, nodes: list[tuple[str, float]]) -> N
     print(f"  {'(sum of the node times)':<40} {sum(s for _, s in nodes):7.1f} s")
 
 
+def table_bytes(spark, table: str) -> int:
+    """Bytes of a Delta table's current snapshot (DESCRIBE DETAIL)."""
+    return int(spark.sql(f"DESCRIBE DETAIL {table}").collect()[0]["sizeInBytes"])
+
+
+def sweep(options: argparse.Namespace) -> int:
+    """Each base in a fresh process and lake; then the curves and, with --record, the figures."""
+    from measured import master_cores, record
+
+    bases = [int(n) for n in options.sweep.split(",")]
+    meters, interval = options.meters, options.interval_seconds
+    points = []
+    for base in bases:
+        days = base / (meters * 86400 / interval)
+        fraction = options.new_rows / base
+        if not 0 < fraction < 1:
+            raise SystemExit(f"--new-rows {options.new_rows} must be below the base {base}")
+        with tempfile.TemporaryDirectory(prefix="bench-dbt-sweep-") as tmp:
+            out = Path(tmp) / "point.json"
+            argv = [
+                sys.executable, __file__, "--meters", str(meters), "--days", repr(days),
+                "--interval-seconds", str(interval), "--new-fraction", repr(fraction),
+                "--json-out", str(out),
+            ]  # fmt: skip
+            print(f"base {base:,} readings, about {options.new_rows:,} new:", flush=True)
+            subprocess.run(argv, check=True, env=dict(os.environ))
+            points.append(json.loads(out.read_text(encoding="utf-8")))
+    print(f"{'base':>12} {'new':>9} {'full refresh':>13} {'incremental':>12} {'no new data':>12}")
+    for p in points:
+        print(
+            f"{p['base']:>12,} {p['added']:>9,} {p['full']:>12.1f}s {p['incremental']:>11.1f}s "
+            f"{p['no_new_data']:>11.1f}s"
+        )
+    by_base = {p["base"]: p for p in points}
+    growth = None
+    five, ten = (
+        min(by_base, key=lambda b: abs(b - 5_000_000)),
+        min(by_base, key=lambda b: abs(b - 10_000_000)),
+    )
+    if five != ten:
+        growth = by_base[ten]["incremental"] / by_base[five]["incremental"]
+        print(
+            f"incremental {ten:,} / {five:,} base: {growth:.2f}x (goal <= 1.2x: "
+            f"{'met' if growth <= 1.2 else 'NOT met'}); full refresh "
+            f"{by_base[ten]['full'] / by_base[five]['full']:.2f}x"
+        )
+    if options.record is not None:
+        top = by_base[max(by_base)]
+        floor = top["no_new_data"]
+        figures = {
+            "dbt_incremental_floor_seconds": floor,
+            "dbt_incremental_rows_per_second": top["added"] / max(top["incremental"] - floor, 1e-3),
+            "dbt_local_cores": float(master_cores()),
+            "curated_bytes_per_row": top["curated_bytes"] / top["curated_rows"],
+        }
+        if growth is not None:
+            figures["dbt_incremental_growth_5m_to_10m"] = growth
+        record(
+            figures,
+            f"bench/bench_dbt.py --sweep {options.sweep} --new-rows {options.new_rows}: "
+            f"largest base; curves {json.dumps(points)}",
+            path=Path(options.record) if options.record else None,
+        )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--meters", type=int, default=1000)
@@ -113,7 +193,19 @@ def main() -> int:
         default=0,
         help="more incremental runs, each after as many new readings again",
     )
+    parser.add_argument("--sweep", metavar="N,N,...", help="base readings for the base sweep")
+    parser.add_argument("--new-rows", type=int, default=100_000, help="new readings per run")
+    parser.add_argument(
+        "--record",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="write the sweep's figures into capacity/measured.json (or PATH)",
+    )
+    parser.add_argument("--json-out", help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.sweep:
+        return sweep(options)
     if options.meters < 1 or options.days <= 0 or not 0 < options.new_fraction < 1:
         parser.error("--meters >= 1, --days > 0 and 0 < --new-fraction < 1")
     if options.repeat < 0:
@@ -165,6 +257,7 @@ def main() -> int:
             repeats.append(timed_run(lake, spark, ["run"], dbt_vars)[0])
         clean_rows = spark.table("smartgrid.int_meter_readings__clean").count()
         curated_rows = spark.table("smartgrid.fct_meter_readings").count()
+        curated_bytes = table_bytes(spark, "smartgrid.fct_meter_readings")
     finally:
         if not options.lake:
             shutil.rmtree(root, ignore_errors=True)
@@ -184,6 +277,17 @@ def main() -> int:
     print(f"dbt run (no new data):  {no_new_data:8.1f} s = {no_new_data / full:.3f}x (the floor)")
     for index, seconds in enumerate(repeats, start=2):
         print(f"incremental run {index} (+1 %, warm): {seconds:8.1f} s = {seconds / full:.3f}x")
+    if options.json_out:
+        point = {
+            "base": base,
+            "added": added,
+            "full": full,
+            "incremental": incremental,
+            "no_new_data": no_new_data,
+            "curated_rows": curated_rows,
+            "curated_bytes": curated_bytes,
+        }
+        Path(options.json_out).write_text(json.dumps(point), encoding="utf-8")
     return 0
 
 

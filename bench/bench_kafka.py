@@ -13,6 +13,11 @@ Starts a local Kafka broker (KRaft, a free port on 127.0.0.1; or uses ``--bootst
 
 Timings exclude broker and JVM start-up. The machine's cores may be shared: run it twice if the
 figures look off.
+
+The size sweep for the capacity model (docs/capacity.md) repeats this at each size and fits
+seconds = fixed + events / rate by least squares, for the Kafka source and the landing files:
+
+    .venv/bin/python bench/bench_kafka.py --sweep 250000,500000,1000000,2000000 --record
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ def _row(name: str, events: int, seconds: float) -> float:
     return rate
 
 
-def run(events: int, seed: int, bootstrap: str | None, partitions: int) -> None:
+def run(events: int, seed: int, bootstrap: str | None, partitions: int) -> dict:
     from ingest.job import build_ingest_spark
 
     with tempfile.TemporaryDirectory(prefix="smartgrid-bench-kafka-") as tmp:
@@ -111,6 +116,11 @@ def run(events: int, seed: int, bootstrap: str | None, partitions: int) -> None:
                 f"kafka ({partitions} partitions)", from_kafka.raw, from_kafka.seconds
             )
             print(f"  ratio kafka / local: {kafka_rate / local_rate:.2f}")
+            return {
+                "events": from_files.raw,
+                "files_seconds": from_files.seconds,
+                "kafka_seconds": from_kafka.seconds,
+            }
 
 
 def main() -> int:
@@ -119,8 +129,48 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--bootstrap", help="use this running broker instead of starting one")
+    parser.add_argument("--sweep", metavar="N,N,...", help="event counts for the size sweep")
+    parser.add_argument(
+        "--record",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="write the Kafka ingest's rate per core and fixed cost into capacity/measured.json",
+    )
     args = parser.parse_args()
-    run(args.events, args.seed, args.bootstrap, args.partitions)
+    if not args.sweep:
+        run(args.events, args.seed, args.bootstrap, args.partitions)
+        return 0
+    from measured import fit_line, master_cores, record
+
+    points = [
+        run(int(n), args.seed, args.bootstrap, args.partitions) for n in args.sweep.split(",")
+    ]
+    cores = master_cores()
+    figures = {}
+    for source in ("files", "kafka"):
+        fixed, slope = fit_line(
+            [p["events"] for p in points], [p[f"{source}_seconds"] for p in points]
+        )
+        if slope <= 0:
+            print(f"{source}: time does not grow with size; sizes too small or machine busy")
+            return 1
+        print(
+            f"{source} fit at local[{cores}]: seconds = {fixed:.2f} + events / {1 / slope:,.0f} "
+            f"-> {1 / slope / cores:,.0f} events/s per core"
+        )
+        if source == "kafka":
+            figures = {
+                "kafka_ingest_events_per_second_per_core": 1 / slope / cores,
+                "kafka_ingest_fixed_seconds": max(fixed, 0.0),
+            }
+    if args.record is not None:
+        record(
+            figures,
+            f"bench/bench_kafka.py --sweep {args.sweep} --partitions {args.partitions}: "
+            f"least squares at local[{cores}]",
+            path=Path(args.record) if args.record else None,
+        )
     return 0
 
 

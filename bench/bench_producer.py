@@ -75,6 +75,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs of each")
+    parser.add_argument(
+        "--record",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="write events/s per core and bytes per event on the wire into "
+        "capacity/measured.json (or PATH)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-producer-") as tmp:
         readings = ready_made_readings(args.events)
@@ -88,6 +96,9 @@ def main() -> int:
             base.append(baseline(readings, Path(tmp) / f"baseline-{attempt}.jsonl"))
             wall, cpu, sent = producer(args.events, Lake.resolve(f"{tmp}/lake-{attempt}").ensure())
             prod.append((wall, cpu))
+        # Bytes on the wire: the landing files' JSON Lines, one event per line.
+        landing = Path(Lake.resolve(f"{tmp}/lake-{args.repeat - 1}").landing)
+        wire_bytes = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file()) / sent
     base_wall, base_cpu = (
         len(readings) / min(w for w, _ in base),
         len(readings) / min(c for _, c in base),
@@ -103,6 +114,19 @@ def main() -> int:
     print(
         f"ratio: {prod_wall / base_wall:.2f}x wall, {prod_cpu / base_cpu:.2f}x CPU (goal >= 1.0x)"
     )
+    print(f"bytes per event on the wire (JSON line): {wire_bytes:.1f}")
+    if args.record is not None:
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from measured import record
+
+        record(
+            {"producer_events_per_second_per_core": prod_cpu, "wire_bytes_per_event": wire_bytes},
+            f"bench/bench_producer.py --events {args.events} --repeat {args.repeat}: "
+            "per CPU-second, local sink",
+            path=Path(args.record) if args.record else None,
+        )
     return 0
 
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from types import ModuleType
 
+from capacity import cli as capacity_cli
 from dashboard import cli as dashboard_cli
 from ingest import cli as ingest_cli
 from kafka_broker import cli as kafka_cli
@@ -39,6 +40,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     dashboard_cli,  # report
     kafka_cli,  # kafka
     demo,  # demo
+    capacity_cli,  # capacity
 )
 
 

@@ -1,0 +1,1 @@
+"""The capacity model: from a fleet (meters, interval) to the platform it needs, on measured rates."""
