@@ -24,30 +24,23 @@
   {%- endif -%}
 {% endmacro %}
 
-{#- 'over_voltage' when the voltage passes the over-voltage limit (var over_voltage_limit). -#}
-{% macro over_voltage_reason(voltage_column, nominal_column) %}
-  {%- set rules = flag_rules() -%}
-  {%- if rules.over_voltage is none -%}
-    cast(null as string)
-  {%- else -%}
-    case
-        when {{ voltage_column }} {{ rule_operator(rules.over_voltage_comparison, true) }}
-            {{ voltage_limit_sql(rules.over_voltage, nominal_column, 1) }}
-            then 'over_voltage'
-    end
+{#-
+  'over_voltage' or 'under_voltage' (``kind``) when the voltage passes that limit (var
+  over_voltage_limit or under_voltage_limit), else null.
+-#}
+{% macro voltage_reason(kind, voltage_column, nominal_column) %}
+  {%- if kind not in ('over_voltage', 'under_voltage') -%}
+    {{ exceptions.raise_compiler_error("voltage_reason: kind must be over_voltage or under_voltage, got " ~ kind) }}
   {%- endif -%}
-{% endmacro %}
-
-{#- 'under_voltage' when the voltage passes the under-voltage limit (var under_voltage_limit). -#}
-{% macro under_voltage_reason(voltage_column, nominal_column) %}
   {%- set rules = flag_rules() -%}
-  {%- if rules.under_voltage is none -%}
+  {%- set over = kind == 'over_voltage' -%}
+  {%- if rules[kind] is none -%}
     cast(null as string)
   {%- else -%}
     case
-        when {{ voltage_column }} {{ rule_operator(rules.under_voltage_comparison, false) }}
-            {{ voltage_limit_sql(rules.under_voltage, nominal_column, -1) }}
-            then 'under_voltage'
+        when {{ voltage_column }} {{ rule_operator(rules[kind ~ '_comparison'], over) }}
+            {{ voltage_limit_sql(rules[kind], nominal_column, 1 if over else -1) }}
+            then '{{ kind }}'
     end
   {%- endif -%}
 {% endmacro %}

@@ -14,7 +14,13 @@ from producer.faults import FaultSpec
 from producer.pacing import Pacing
 from producer.sinks import SINKS
 from producer.sinks.local import DEFAULT_MAX_EVENTS_PER_FILE
-from smartgrid.durations import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, epoch_ms, format_timestamp_ms
+from smartgrid.durations import (
+    MAX_TIMESTAMP_MS,
+    MIN_TIMESTAMP_MS,
+    epoch_ms,
+    format_duration,
+    format_timestamp_ms,
+)
 from smartgrid.errors import SmartgridError
 
 # A fixed default start keeps the default run reproducible byte for byte.
@@ -88,7 +94,7 @@ class ProduceOptions:
             )
         if last > MAX_TIMESTAMP_MS:
             raise SmartgridError(
-                f"--duration {self.duration.days:,}d from {format_timestamp_ms(first)} ends "
+                f"--duration {format_duration(self.duration)} from {format_timestamp_ms(first)} ends "
                 "after the year 9999: shorten --duration or give an earlier --start"
             )
 

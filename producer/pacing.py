@@ -5,12 +5,19 @@ The clock is injectable so tests drive time by hand instead of sleeping.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
+from smartgrid.durations import MAX_DURATION_DAYS, MAX_DURATION_SECONDS
 from smartgrid.errors import SmartgridError
+
+# The slowest pace: one event (--rate) or one simulated second (--speed) per longest duration.
+MIN_PACE = 1 / MAX_DURATION_SECONDS
+# time.sleep takes what the platform's time_t holds: a long wait is slept a day at a time.
+_LONGEST_SLEEP = 86_400.0
 
 
 class Clock(Protocol):
@@ -27,7 +34,7 @@ class SystemClock:
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            time.sleep(seconds)
+            time.sleep(min(seconds, _LONGEST_SLEEP))  # the caller sleeps again until due
 
     def utcnow(self) -> datetime:
         return datetime.now(timezone.utc)
@@ -66,8 +73,22 @@ class Pacing:
             raise SmartgridError("choose either --realtime or --rate, not both")
         if not self.speed > 0:
             raise SmartgridError(f"--speed {self.speed} must be greater than zero")
+        if self.speed < MIN_PACE:
+            raise SmartgridError(
+                f"--speed {self.speed:g} is too slow: one simulated second would take more than "
+                f"{MAX_DURATION_DAYS:,}d"
+            )
         if self.rate is not None and not self.rate > 0:
             raise SmartgridError(f"--rate {self.rate} must be greater than zero events per second")
+        if self.rate is not None and not math.isfinite(self.rate):
+            raise SmartgridError(
+                f"--rate {self.rate:g} must be a finite number of events per second "
+                "(leave --rate out to send as fast as possible)"
+            )
+        if self.rate is not None and self.rate < MIN_PACE:
+            raise SmartgridError(
+                f"--rate {self.rate:g} is too slow: at least one event every {MAX_DURATION_DAYS:,}d"
+            )
         if self.speed != 1.0 and not self.realtime:
             raise SmartgridError("--speed only applies with --realtime")
 

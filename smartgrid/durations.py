@@ -56,7 +56,13 @@ def parse_utc_timestamp(text: str, *, name: str = "timestamp") -> datetime:
         raise SmartgridError(
             f"{name} {text!r} has no time zone: add Z for UTC, e.g. 2025-01-01T00:00:00Z"
         )
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is in the year 10000 in UTC
+        raise SmartgridError(
+            f"{name} {text!r} is outside the years 1..9999 once moved to UTC: give a time "
+            "in the years 1000-9999"
+        ) from None
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -69,6 +75,15 @@ def epoch_ms(value: datetime) -> int:
     """Milliseconds since the epoch, exact (no float rounding)."""
     delta = value - EPOCH
     return (delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def format_duration(value: timedelta) -> str:
+    """A duration in the grammar above, in its largest whole unit (``2h``, ``90s``, ``7d``)."""
+    ms = value // timedelta(milliseconds=1)
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms and ms % size == 0:
+            return f"{ms // size:,}{unit}"
+    return f"{ms:,}ms"
 
 
 def format_timestamp_ms(ms: int) -> str:

@@ -208,8 +208,10 @@ flagged as (
 
     select
         *,
-        {{ over_voltage_reason('voltage_v', 'nominal_voltage_v') }} as over_voltage_reason,
-        {{ under_voltage_reason('voltage_v', 'nominal_voltage_v') }} as under_voltage_reason,
+        {{ voltage_reason('over_voltage', 'voltage_v', 'nominal_voltage_v') }}
+            as over_voltage_reason,
+        {{ voltage_reason('under_voltage', 'voltage_v', 'nominal_voltage_v') }}
+            as under_voltage_reason,
         {{ low_power_factor_reason('power_factor') }} as low_power_factor_reason,
         {{ high_demand_flag('real_power_watts', 'energy_kwh') }} as high_demand_flag
 

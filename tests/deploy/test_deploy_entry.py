@@ -33,7 +33,7 @@ LAKE = "abfss://lake@examplestore.dfs.core.windows.net/smartgrid"
 
 
 def _connection_string() -> str:
-    # Built at run time: no key-shaped string is committed (scripts/scan_secrets.py).
+    # Built at run time: no key-shaped string is committed (make secret-scan).
     key = base64.b64encode(os.urandom(32)).decode()
     return (
         "Endpoint=sb://smartgrid-ns.servicebus.windows.net/;"
@@ -128,6 +128,7 @@ def test_missing_secret_is_named_without_any_value() -> None:
     message = str(error.value)
     assert "'eventhub-listen-connection-string'" in message and "'smartgrid'" in message
     with pytest.raises(SmartgridError, match="needs Databricks"):
+        # pragma: allowlist nextline secret
         job_environment({}, secret_scope="smartgrid", secret_key="k", secrets=None)
     # Without a scope and without the variable, the ingest config says what to set.
     args = [a for a in AZURE_ARGS if a not in ("--secret-scope", "smartgrid")]

@@ -25,7 +25,7 @@ from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
 from smartgrid.secrets import Secret
 
-SECRET_KEY = "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWs="
+SECRET_KEY = "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWs="  # pragma: allowlist secret
 CONNECTION = (
     "Endpoint=sb://grid-ns.servicebus.windows.net/;SharedAccessKeyName=listen;"
     f"SharedAccessKey={SECRET_KEY};EntityPath=meter-readings"

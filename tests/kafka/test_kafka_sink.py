@@ -30,7 +30,7 @@ from producer.sinks import make_sink
 from producer.sinks.kafka import KafkaConfig, KafkaSink
 from smartgrid.errors import SmartgridError
 
-# A fake key made at run time (no key-shaped literal in the repository; see scripts/scan_secrets.py).
+# A fake key made at run time (no key-shaped literal in the repository; see make secret-scan).
 SECRET_KEY = base64.b64encode(os.urandom(32)).decode()
 CONNECTION = (
     "Endpoint=sb://contoso-grid.servicebus.windows.net/;SharedAccessKeyName=send;"

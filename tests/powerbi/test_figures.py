@@ -128,7 +128,7 @@ def bucket_start(at: dt.datetime, minutes: int = 15) -> dt.datetime:
 
 # name -> (fingerprint of its DAX, the twin over the rows of a filter context)
 TWINS: dict[str, tuple[str, Callable]] = {
-    "Reading Count": ("0823d61cafbb", len),
+    "Reading Count": ("0823d61cafbb", len),  # pragma: allowlist secret
     "Meter Count": ("522588708d51", lambda rows: len({r.meter_id for r in rows})),
     "Total Energy kWh": ("52c168525a76", total_energy),
     "Average Watts": ("3b0d696c2975", lambda rows: average(r.real_power_watts for r in rows)),
@@ -139,16 +139,16 @@ TWINS: dict[str, tuple[str, Callable]] = {
     ),
     "Anomaly Count": ("6130d5599362", lambda rows: sum(r.anomaly_flag == "Anomaly" for r in rows)),
     "Anomaly %": (
-        "fd0b1968c1a4",
+        "fd0b1968c1a4",  # pragma: allowlist secret
         lambda rows: divide(sum(r.anomaly_flag == "Anomaly" for r in rows), len(rows)),
     ),
-    "Selected Meter": ("726eb85935e4", selected_meter),
+    "Selected Meter": ("726eb85935e4", selected_meter),  # pragma: allowlist secret
     "Average Daily kWh": ("9f96983e3f95", average_daily),
     "Min Daily kWh": ("2b0b831022d7", lambda rows: min(daily_totals(rows).values(), default=None)),
     "Max Daily kWh": ("fe1807b0dab1", lambda rows: max(daily_totals(rows).values(), default=None)),
     "Rolling Target kWh": ("7c9a6d9991e7", rolling_target),
     "Daily kWh vs Target %": (
-        "d72ad3bf3b85",
+        "d72ad3bf3b85",  # pragma: allowlist secret
         lambda rows: divide(
             None if average_daily(rows) is None else average_daily(rows) - rolling_target(rows),
             rolling_target(rows),

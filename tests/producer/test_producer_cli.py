@@ -87,6 +87,40 @@ def test_bad_options_are_refused_before_any_work(
     assert not lake.exists()  # nothing was written
 
 
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--start", "9999-12-31T23:59:00-05:00"], "--start"),  # the year 10000 in UTC
+        (["--start", "0001-01-01T00:00:00+05:00"], "--start"),  # the year 0 in UTC
+        (["--rate", "inf"], "--rate"),
+        (["--rate", "1e400"], "--rate"),
+        (["--rate", "1e-320"], "--rate"),  # one event, then a wait time_t cannot hold
+        (["--realtime", "--speed", "1e-308"], "--speed"),
+    ],
+)
+def test_extreme_values_are_one_error_line_and_nothing_is_sent(
+    tmp_path, capsysbinary, args, option
+) -> None:
+    lake = tmp_path / "lake"
+    fixed = ["--sink", "stdout", "--meters", "1", "--duration", "1h"]
+    code = main(["produce", "--lake", str(lake), *fixed, *args])
+    captured = capsysbinary.readouterr()
+    err = captured.err.decode()
+    assert code == 2, err
+    assert captured.out == b""  # no event was sent
+    assert "Traceback" not in err and "Error:" not in err
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert lines == [err.strip()] and option in lines[0], err
+
+
+def test_the_year_9999_message_names_the_duration_as_written(tmp_path, capsys) -> None:
+    args = ["--start", "9999-12-31T23:59:00Z", "--duration", "2h", "--interval", "1m"]
+    assert main(["produce", "--lake", str(tmp_path / "lake"), *args]) == 2
+    assert "--duration 2h from 9999-12-31T23:59:00.000Z ends after the year 9999" in (
+        capsys.readouterr().err
+    )
+
+
 def test_replay_command_reports_bad_rows(tmp_path: Path, capsys) -> None:
     path = tmp_path / "old.csv"
     path.write_text(
