@@ -18,6 +18,7 @@ Reason codes (a row gets every one that applies, in this order):
   out_of_range:<name>       a number outside the contract's [minimum, maximum]
   bad_timestamp             not the contract's ``YYYY-MM-DDTHH:MM:SS.mmmZ`` or not a real instant
   future_timestamp          later than ``now`` + ``max_future_skew_seconds``
+  too_old_timestamp         earlier than ``oldest_timestamp`` (default 2000-01-01T00:00:00Z)
   bad_meter_id              meter_id does not match the contract's pattern
   bad_format:<name>         another string field does not match its pattern
   too_long:<name>           a string longer than its maxLength (in characters)
@@ -39,6 +40,7 @@ decisions as the first attempt (see ingest.writer).
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -212,6 +214,12 @@ def _field_checks(rule: FieldRule, config: ValidationConfig) -> tuple[list[Colum
                     "future_timestamp",
                 )
             )
+            if config.oldest_timestamp is not None:
+                oldest = config.oldest_timestamp - datetime(1970, 1, 1, tzinfo=timezone.utc)
+                oldest_micros = oldest // timedelta(microseconds=1)
+                reasons.append(
+                    _tag(good & (F.unix_micros(parsed) < oldest_micros), "too_old_timestamp")
+                )
             return reasons, F.when(good, parsed)
         code = "bad_meter_id" if rule.name == config.meter_id_field else f"bad_format:{rule.name}"
         reasons.append(_tag(type_ok & ~pattern_ok, code))
