@@ -23,6 +23,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from ingest.config import IngestConfig
+from ingest.failures import failure_message, java_trace
 from ingest.landing import IgnoredEntry, LandingWatch
 from ingest.rules import ValidationConfig
 from ingest.sources import read_events
@@ -243,13 +244,16 @@ def run_ingest(
                     scanned_batches = len(stats.batches)
                     report_ignored()
         except Exception as exc:
-            raise SmartgridError(f"ingest query failed: {_first_line(exc)}", exit_code=1) from exc
+            message = failure_message(config, exc, _first_line(exc))
+            raise SmartgridError(message, exit_code=1) from exc
         finally:
             if query.isActive:
                 query.stop()
         error = query.exception()
         if error is not None:
-            raise SmartgridError(f"ingest query failed: {_first_line(error)}", exit_code=1)
+            # The whole Java trace goes to the log; the console gets the root cause.
+            log.error("ingest query failed:\n%s", java_trace(error) or error)
+            raise SmartgridError(failure_message(config, error, _first_line(error)), exit_code=1)
     report_ignored()
     seconds = time.monotonic() - started
     raw, validated, quarantined, reasons = stats.totals()
