@@ -4,14 +4,46 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Mapping
+from datetime import datetime, timezone
 
 from ingest.config import SOURCES, STARTING_OFFSETS, TRIGGERS, IngestConfig
-from ingest.rules import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FUTURE_SKEW_SECONDS, ValidationConfig
+from ingest.rules import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_FUTURE_SKEW_SECONDS,
+    DEFAULT_OLDEST_TIMESTAMP,
+    ValidationConfig,
+)
 from smartgrid.durations import parse_duration
+from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
 from smartgrid.lake_checks import Need
+
+OLDEST_TIMESTAMP_ENV = "SMARTGRID_OLDEST_TIMESTAMP"
+OLDEST_DEFAULT_TEXT = DEFAULT_OLDEST_TIMESTAMP.strftime("%Y-%m-%dT%H:%M:%SZ")
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?")
+
+
+def parse_oldest_timestamp(text: str) -> datetime | None:
+    """``--oldest-timestamp``: a date or an ISO 8601 instant with its offset, or ``none``."""
+    if text.strip().lower() == "none":
+        return None
+    value = text.strip()
+    if _INSTANT.fullmatch(value):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is not None:
+            if moment.tzinfo is None:  # a bare date: midnight UTC
+                moment = moment.replace(tzinfo=timezone.utc)
+            return moment.astimezone(timezone.utc)
+    raise SmartgridError(
+        "--oldest-timestamp must be a date or an instant like 2000-01-01T00:00:00Z, or none; "
+        f"got {text!r}"
+    )
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -61,6 +93,15 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         help="readings later than now + this are quarantined as future_timestamp (300s)",
     )
     parser.add_argument(
+        "--oldest-timestamp",
+        metavar="INSTANT|none",
+        help=(
+            "readings before this UTC instant (e.g. 2000-01-01T00:00:00Z) are quarantined as "
+            f"too_old_timestamp (default ${OLDEST_TIMESTAMP_ENV} or {OLDEST_DEFAULT_TEXT}; "
+            "none: no lower bound)"
+        ),
+    )
+    parser.add_argument(
         "--driver-memory", help="Spark driver memory (default $SMARTGRID_DRIVER_MEMORY or 4g)"
     )
     parser.set_defaults(func=handle, lake_need=Need.CREATE)
@@ -103,6 +144,11 @@ def config_from_args(
         max_future_skew_seconds=parse_duration(
             args.max_future_skew, name="--max-future-skew", allow_zero=True
         ).total_seconds(),
+        oldest_timestamp=parse_oldest_timestamp(
+            getattr(args, "oldest_timestamp", None)
+            or env.get(OLDEST_TIMESTAMP_ENV)
+            or OLDEST_DEFAULT_TEXT
+        ),
     )
     return config, validation
 

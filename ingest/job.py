@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from ingest.config import IngestConfig
+from ingest.failures import failure_message, java_trace
+from ingest.landing import IgnoredEntry, LandingWatch
 from ingest.rules import ValidationConfig
 from ingest.sources import read_events
 from ingest.writer import DeltaBatchWriter, RunStats, ensure_tables
@@ -42,6 +46,8 @@ class IngestSummary:
     reasons: dict[str, int] = field(default_factory=dict)
     batches: int = 0
     seconds: float = 0.0
+    # Landing entries the source did not read (each reported as a warning with its path).
+    ignored: int = 0
 
     @property
     def events_per_second(self) -> float:
@@ -56,6 +62,10 @@ class IngestSummary:
             f"  quarantined {self.quarantined}",
         ]
         lines += [f"    {reason}: {count}" for reason, count in self.reasons.items()]
+        if self.ignored:
+            lines.append(
+                f"  ignored     {self.ignored} landing entries (not read; see the warnings)"
+            )
         return "\n".join(lines)
 
 
@@ -180,11 +190,24 @@ def run_ingest(
     spark: SparkSession | None = None,
     stop_event: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
+    warn: Callable[[IgnoredEntry], None] | None = None,
 ) -> IngestSummary:
     """Run the ingest query; return what this run added.
 
-    ``progress(batches, events)`` is called after each micro-batch is written.
+    ``progress(batches, events)`` is called after each micro-batch is written. With a local
+    landing folder, ``warn(entry)`` is called once per entry the source will not read (see
+    ``ingest.landing``): listed before the query starts, after each micro-batch and at the end.
+    The default prints ``warning: ignored landing entry: <path>: <why>`` on stderr.
     """
+    warn = warn or _print_warning
+    watch = _landing_watch(config)
+
+    def report_ignored() -> None:
+        if watch is not None:
+            for entry in watch.scan():
+                log.warning("%s", entry.format())
+                warn(entry)
+
     validation = validation or ValidationConfig()
     spark = spark or build_ingest_spark(config)
     for key, value in INGEST_SQL_CONF.items():
@@ -194,6 +217,7 @@ def run_ingest(
     writer = DeltaBatchWriter(config, validation, stats)
     stopper = _Stopper(stop_event)
     started = time.monotonic()
+    report_ignored()
     with stopper.installed():
         query = (
             read_events(spark, config)
@@ -210,22 +234,47 @@ def run_ingest(
             config.checkpoint,
         )
         try:
+            scanned_batches = 0
             while query.isActive:
                 if stopper.requested.is_set():
                     _stop_gracefully(query, stopper)
                     break
                 query.awaitTermination(POLL_SECONDS)
+                if len(stats.batches) != scanned_batches:  # once per micro-batch, not per poll
+                    scanned_batches = len(stats.batches)
+                    report_ignored()
         except Exception as exc:
-            raise SmartgridError(f"ingest query failed: {_first_line(exc)}", exit_code=1) from exc
+            message = failure_message(config, exc, _first_line(exc))
+            raise SmartgridError(message, exit_code=1) from exc
         finally:
             if query.isActive:
                 query.stop()
         error = query.exception()
         if error is not None:
-            raise SmartgridError(f"ingest query failed: {_first_line(error)}", exit_code=1)
+            # The whole Java trace goes to the log; the console gets the root cause.
+            log.error("ingest query failed:\n%s", java_trace(error) or error)
+            raise SmartgridError(failure_message(config, error, _first_line(error)), exit_code=1)
+    report_ignored()
     seconds = time.monotonic() - started
     raw, validated, quarantined, reasons = stats.totals()
-    return IngestSummary(raw, validated, quarantined, reasons, len(stats.batches), seconds)
+    ignored = len(watch.reported) if watch is not None else 0
+    return IngestSummary(raw, validated, quarantined, reasons, len(stats.batches), seconds, ignored)
+
+
+def _landing_watch(config: IngestConfig) -> LandingWatch | None:
+    """A watch on the landing folder when it and the checkpoint are local, else None."""
+    local = config.lake.is_local and not any(
+        "://" in p and not p.startswith("file:") for p in (config.landing, config.checkpoint)
+    )
+    if config.source != "local" or not local:
+        return None
+    return LandingWatch(
+        Path(config.landing.removeprefix("file:")), Path(config.checkpoint.removeprefix("file:"))
+    )
+
+
+def _print_warning(entry: IgnoredEntry) -> None:
+    print(f"warning: {entry.format()}", file=sys.stderr, flush=True)
 
 
 def _first_line(error: object) -> str:

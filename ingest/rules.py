@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from smartgrid import contract
@@ -20,6 +21,9 @@ from smartgrid.errors import SmartgridError
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 # Meter clocks drift; readings a little ahead of the ingest clock are still accepted.
 DEFAULT_MAX_FUTURE_SKEW_SECONDS = 300.0
+# No smart meter in service reads before this: older readings are a reset clock (1970, 1900),
+# and one of them in the curated data distorts a rolling average years away.
+DEFAULT_OLDEST_TIMESTAMP = datetime(2000, 1, 1, tzinfo=timezone.utc)
 # Spark's IntegerType bound, for contract integers that have no maximum of their own.
 INT32_MAX = 2**31 - 1
 
@@ -102,6 +106,8 @@ class ValidationConfig:
     )
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_future_skew_seconds: float = DEFAULT_MAX_FUTURE_SKEW_SECONDS
+    # Readings before this instant are quarantined as too_old_timestamp (None: no lower bound).
+    oldest_timestamp: datetime | None = DEFAULT_OLDEST_TIMESTAMP
     # Fields with a reason code of their own (instead of the generic bad_format:<name>).
     timestamp_field: str = "timestamp"
     meter_id_field: str = "meter_id"
@@ -119,6 +125,14 @@ class ValidationConfig:
             raise SmartgridError(
                 "--max-future-skew must be zero or more seconds, "
                 f"got {self.max_future_skew_seconds!r}"
+            )
+        if self.oldest_timestamp is not None and (
+            not isinstance(self.oldest_timestamp, datetime)
+            or self.oldest_timestamp.utcoffset() is None
+        ):
+            raise SmartgridError(
+                "--oldest-timestamp must be an instant with a time zone, "
+                f"got {self.oldest_timestamp!r}"
             )
         names = [rule.name for rule in self.fields]
         if len(set(names)) != len(names):

@@ -1,6 +1,7 @@
 """Sources: the landing directory of the embedded event hub, or Kafka / Azure Event Hubs.
 
-Both give the same columns: ``body`` (the event as received) plus the lineage columns of
+Both give the same columns: ``body_bytes`` (the event's exact bytes as received), ``body`` (their
+UTF-8 text, an invalid sequence replaced by U+FFFD) plus the lineage columns of
 ``ingest.tables`` except ``batch_id`` (added per micro-batch by the writer).
 
 - ``local``: the landing directory (``<lake>/landing/*.jsonl``, JSON Lines, files renamed into
@@ -27,6 +28,9 @@ from smartgrid.errors import SmartgridError
 from smartgrid.secrets import Secret
 
 LANDING_GLOB = "*.jsonl"
+LATIN_1 = "ISO-8859-1"  # one character per byte, both ways
+# The binaryFile source's fixed schema (a streaming source must be given one).
+BINARY_FILE_SCHEMA = "path string, modificationTime timestamp, length long, content binary"
 
 EVENTHUB_NAMESPACE_ENV = "EVENTHUB_NAMESPACE"
 EVENTHUB_CONNECTION_STR_ENV = eventhubs.CONNECTION_ENV
@@ -41,14 +45,19 @@ DATABRICKS_PLAIN_LOGIN_MODULE = "kafkashaded." + PLAIN_LOGIN_MODULE
 def landing_lines(files: DataFrame) -> DataFrame:
     """Whole files (``value``, ``source_name``, ``source_timestamp``) -> one row per line.
 
+    ``value`` is the file's bytes (binary), or its text (a string, read as UTF-8). Binary
+    content is split as ISO-8859-1 text, which maps each byte to one character and back, so
+    ``body_bytes`` holds each line's exact bytes and ``body`` their UTF-8 text (an invalid
+    sequence becomes U+FFFD there; ``ingest.validation`` quarantines it as invalid_utf8).
+
     ``source_offset`` is the 0-based line number. The empty string after a file's final
     newline is not a line; an empty line inside a file is (it is quarantined as not_json).
     """
+    binary = dict(files.dtypes)["value"] == "binary"
+    text = F.decode("value", LATIN_1) if binary else F.col("value")
     # Split first, then drop the empty string after a final newline from the array: trimming
     # the newline off the file's text first walks the whole file (character counts) twice more.
-    split = files.select(
-        "source_name", "source_timestamp", F.split("value", "\n", -1).alias("_lines")
-    )
+    split = files.select("source_name", "source_timestamp", F.split(text, "\n", -1).alias("_lines"))
     lines = F.col("_lines")
     whole = F.when(F.element_at(lines, -1) == "", F.slice(lines, 1, F.size(lines) - 1)).otherwise(
         lines
@@ -56,10 +65,17 @@ def landing_lines(files: DataFrame) -> DataFrame:
     exploded = split.select(
         "source_name",
         "source_timestamp",
-        F.posexplode(whole).alias("source_offset", "body"),
+        F.posexplode(whole).alias("source_offset", "_line"),
     )
+    if binary:
+        exploded = exploded.select("*", F.encode("_line", LATIN_1).alias("body_bytes"))
+        body = F.make_valid_utf8(F.col("body_bytes").cast("string"))
+    else:
+        body = F.col("_line")
+        exploded = exploded.select("*", F.encode("_line", "UTF-8").alias("body_bytes"))
     return exploded.select(
-        "body",
+        body.alias("body"),
+        "body_bytes",
         "source_name",
         F.lit(None).cast("int").alias("source_partition"),
         F.col("source_offset").cast("long").alias("source_offset"),
@@ -68,18 +84,21 @@ def landing_lines(files: DataFrame) -> DataFrame:
 
 
 def read_landing(spark: SparkSession, config: IngestConfig) -> DataFrame:
-    """Streaming DataFrame of the landing directory's events, one row per line."""
+    """Streaming DataFrame of the landing directory's events, one row per line.
+
+    Files are read as bytes (``binaryFile``) so that raw keeps exactly what landed.
+    """
     if config.lake.is_local and "://" not in config.landing:
         Path(config.landing).mkdir(parents=True, exist_ok=True)
     reader = (
-        spark.readStream.format("text")
-        .option("wholetext", "true")
+        spark.readStream.format("binaryFile")
+        .schema(BINARY_FILE_SCHEMA)
         .option("pathGlobFilter", LANDING_GLOB)
     )
     if config.max_files_per_trigger is not None:
         reader = reader.option("maxFilesPerTrigger", str(config.max_files_per_trigger))
     files = reader.load(config.landing).select(
-        "value",
+        F.col("content").alias("value"),
         F.col("_metadata.file_path").alias("source_name"),
         F.col("_metadata.file_modification_time").alias("source_timestamp"),
     )
@@ -90,7 +109,8 @@ def read_kafka(spark: SparkSession, config: IngestConfig) -> DataFrame:
     """Streaming DataFrame of a Kafka topic (or event hub) with topic/partition/offset/timestamp."""
     stream = spark.readStream.format("kafka").options(**config.kafka_reader_options()).load()
     return stream.select(
-        F.col("value").cast("string").alias("body"),
+        F.make_valid_utf8(F.col("value").cast("string")).alias("body"),
+        F.col("value").alias("body_bytes"),
         F.col("topic").alias("source_name"),
         F.col("partition").cast("int").alias("source_partition"),
         F.col("offset").cast("long").alias("source_offset"),

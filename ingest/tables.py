@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pyspark.sql.types import (
     ArrayType,
+    BinaryType,
     DoubleType,
     IntegerType,
     LongType,
@@ -34,8 +35,15 @@ LINEAGE_FIELDS = [
     StructField("batch_id", LongType(), False),
 ]
 
-# Every event exactly as received.
-RAW_SCHEMA = StructType([StructField("body", StringType(), True), *LINEAGE_FIELDS])
+# Every event as received: its exact bytes, and their UTF-8 text (U+FFFD for an invalid
+# sequence; such an event is also quarantined as invalid_utf8).
+RAW_SCHEMA = StructType(
+    [
+        StructField("body", StringType(), True),
+        StructField("body_bytes", BinaryType(), True),
+        *LINEAGE_FIELDS,
+    ]
+)
 
 # Typed rows that pass every rule. `voltage` keeps its contract name (renaming is dbt's job);
 # `extra_fields` keeps unknown fields as a JSON object string (null when there are none).
@@ -57,7 +65,7 @@ VALIDATED_SCHEMA = StructType(
 
 # Every event that fails, with its body and at least one reason code
 # (not_json, missing_field:<name>, bad_type:<name>, out_of_range:<name>, bad_timestamp,
-#  future_timestamp, bad_meter_id, too_large, ...). meter_id and event_timestamp are
+#  future_timestamp, too_old_timestamp, invalid_utf8, bad_meter_id, too_large, ...). meter_id and event_timestamp are
 # best-effort copies (null when they could not be read) for data-quality reporting.
 QUARANTINE_SCHEMA = StructType(
     [

@@ -18,6 +18,8 @@ Reason codes (a row gets every one that applies, in this order):
   out_of_range:<name>       a number outside the contract's [minimum, maximum]
   bad_timestamp             not the contract's ``YYYY-MM-DDTHH:MM:SS.mmmZ`` or not a real instant
   future_timestamp          later than ``now`` + ``max_future_skew_seconds``
+  too_old_timestamp         earlier than ``oldest_timestamp`` (default 2000-01-01T00:00:00Z)
+  invalid_utf8              the bytes received are not valid UTF-8 (raw keeps them exactly)
   bad_meter_id              meter_id does not match the contract's pattern
   bad_format:<name>         another string field does not match its pattern
   too_long:<name>           a string longer than its maxLength (in characters)
@@ -39,6 +41,7 @@ decisions as the first attempt (see ingest.writer).
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -58,6 +61,8 @@ _V = "_sg_v"  # the parsed body (Variant)
 _W = "_sg_wrapped"
 _SENTINEL = "smartgrid:end-of-body:5f0c"
 _NOW = "_sg_now"
+_INVALID_UTF8 = "_sg_invalid_utf8"
+BODY_BYTES = "body_bytes"
 _TOO_LARGE = "_sg_too_large"
 _IS_OBJECT = "_sg_is_object"
 _FAST = "_sg_fast"  # the typed struct of a flat body (null: not flat)
@@ -212,6 +217,12 @@ def _field_checks(rule: FieldRule, config: ValidationConfig) -> tuple[list[Colum
                     "future_timestamp",
                 )
             )
+            if config.oldest_timestamp is not None:
+                oldest = config.oldest_timestamp - datetime(1970, 1, 1, tzinfo=timezone.utc)
+                oldest_micros = oldest // timedelta(microseconds=1)
+                reasons.append(
+                    _tag(good & (F.unix_micros(parsed) < oldest_micros), "too_old_timestamp")
+                )
             return reasons, F.when(good, parsed)
         code = "bad_meter_id" if rule.name == config.meter_id_field else f"bad_format:{rule.name}"
         reasons.append(_tag(type_ok & ~pattern_ok, code))
@@ -250,7 +261,16 @@ def prepare(
         now = F.col("ingest_time") if "ingest_time" in events.columns else F.current_timestamp()
     body = F.col("body")
     too_large = F.coalesce(F.octet_length(body) > config.max_body_bytes, F.lit(False))
-    stage = events.select("*", now.alias(_NOW), too_large.alias(_TOO_LARGE))
+    # The bytes as received are not UTF-8: ``body`` (their UTF-8 text, U+FFFD for what does
+    # not decode) does not encode back to them.
+    invalid_utf8 = (
+        F.coalesce(F.encode(body, "UTF-8") != F.col(BODY_BYTES), F.lit(False))
+        if BODY_BYTES in events.columns
+        else F.lit(False)
+    )
+    stage = events.select(
+        "*", now.alias(_NOW), too_large.alias(_TOO_LARGE), invalid_utf8.alias(_INVALID_UTF8)
+    )
     if not _fast_path_enabled(config):
         return stage.select(
             "*",
@@ -286,7 +306,7 @@ def check(
     rules = config.fields
     body = F.col("body")
     certified = F.col(_CERTIFIED)
-    carried = [*events_columns, _NOW, _TOO_LARGE, _FAST, _CERTIFIED]
+    carried = [*events_columns, _NOW, _TOO_LARGE, _INVALID_UTF8, _FAST, _CERTIFIED]
     # Spark's JSON parsers stop after the first value and ignore what follows ('{"a":1} x'
     # parses), so the body is parsed as the first element of [<body>,"<sentinel>"]: it is one
     # JSON text exactly when that array has two elements and the second is the sentinel (a body
@@ -332,6 +352,7 @@ def check(
         F.size(F.array_distinct(keys)) < F.size(keys), F.lit(False)
     )
     reasons = [
+        _tag(F.col(_INVALID_UTF8), "invalid_utf8"),
         _tag(F.col(_TOO_LARGE), "too_large"),
         _tag(not_json & ~duplicate_key, "not_json"),
         _tag(duplicate_key, "duplicate_key"),
@@ -407,7 +428,12 @@ def _project(df: DataFrame, schema, renames: dict[str, str] | None = None) -> Da
 
 
 def to_raw(events: DataFrame) -> DataFrame:
-    """The raw table's rows: every event exactly as received."""
+    """The raw table's rows: every event exactly as received.
+
+    Events without ``body_bytes`` (built from text) take their body's UTF-8 bytes.
+    """
+    if BODY_BYTES not in events.columns:
+        events = events.withColumn(BODY_BYTES, F.encode("body", "UTF-8"))
     return _project(events, RAW_SCHEMA)
 
 

@@ -45,6 +45,7 @@ from ingest.config import IngestConfig
 from ingest.rules import ValidationConfig
 from ingest.tables import QUARANTINE_SCHEMA, RAW_SCHEMA, VALIDATED_SCHEMA
 from ingest.validation import REASONS, check, to_quarantine, to_raw, to_validated
+from smartgrid.delta import is_delta_table
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +114,29 @@ def ensure_tables(spark: SparkSession, config: IngestConfig) -> None:
                 raise
             builder.execute()
 
+    _add_missing_raw_columns(spark, config.raw)
     tables = (
         (config.raw, RAW_SCHEMA, {"delta.appendOnly": "true", **_stats_columns(RAW_STATS)}),
         (config.validated, VALIDATED_SCHEMA, _stats_columns(VALIDATED_STATS)),
         (config.quarantine, QUARANTINE_SCHEMA, _stats_columns(QUARANTINE_STATS)),
     )
     run_concurrently(spark, [partial(create, *table) for table in tables])
+
+
+def _add_missing_raw_columns(spark: SparkSession, path: str) -> None:
+    """A raw table written before a column of RAW_SCHEMA existed (``body_bytes``) gets it.
+
+    Its earlier rows hold null there: the bytes they were received as were not kept.
+    """
+    if not is_delta_table(spark, path):
+        return
+    have = set(spark.read.format("delta").load(path).columns)
+    missing = [f for f in RAW_SCHEMA.fields if f.name not in have]
+    if missing:
+        columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
+        location = path.replace("`", "``")
+        spark.sql(f"ALTER TABLE delta.`{location}` ADD COLUMNS ({columns})")
+        log.warning("raw table at %s: added column(s) %s", path, columns)
 
 
 @dataclass

@@ -7,6 +7,7 @@ cannot be reached from here (a later issue runs the Kafka source against a real 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 import pytest
 
@@ -89,6 +90,7 @@ def test_bad_ingest_options_are_refused(kwargs, message, tmp_path) -> None:
     [
         ({"max_body_bytes": 0}, "--max-body-bytes"),
         ({"max_future_skew_seconds": -1.0}, "--max-future-skew"),
+        ({"oldest_timestamp": datetime(2000, 1, 1)}, "--oldest-timestamp"),  # no time zone
     ],
 )
 def test_bad_validation_options_are_refused(kwargs, message) -> None:
@@ -139,6 +141,39 @@ def test_durations_outside_the_grammar_are_refused_by_name(
     with pytest.raises(SmartgridError) as err:
         config_from_args(args, {})
     assert option in str(err.value) and repr(text) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "expected"),
+    [
+        ([], {}, datetime(2000, 1, 1, tzinfo=timezone.utc)),
+        (["--oldest-timestamp", "2020-06-01"], {}, datetime(2020, 6, 1, tzinfo=timezone.utc)),
+        (
+            ["--oldest-timestamp", "2020-06-01T02:00:00+02:00"],
+            {},
+            datetime(2020, 6, 1, tzinfo=timezone.utc),
+        ),
+        (
+            [],
+            {"SMARTGRID_OLDEST_TIMESTAMP": "2015-01-01T00:00:00Z"},
+            datetime(2015, 1, 1, tzinfo=timezone.utc),
+        ),
+        (["--oldest-timestamp", "none"], {"SMARTGRID_OLDEST_TIMESTAMP": "2015-01-01"}, None),
+    ],
+)
+def test_oldest_timestamp_option_and_env(tmp_path, argv, env, expected) -> None:
+    args = build_parser().parse_args(["ingest", "--lake", str(tmp_path), *argv])
+    _, validation = config_from_args(args, env)
+    assert validation.oldest_timestamp == expected
+
+
+@pytest.mark.parametrize("text", ["1900", "yesterday", "2000-13-01", "2000-01-01T00:00:00"])
+def test_cli_refuses_a_bad_oldest_timestamp_before_any_work(capsys, tmp_path, text) -> None:
+    lake = tmp_path / "lake"
+    assert main(["ingest", "--lake", str(lake), f"--oldest-timestamp={text}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --oldest-timestamp") and repr(text) in err[0]
+    assert not lake.exists()
 
 
 def test_defaults_and_trigger(tmp_path) -> None:

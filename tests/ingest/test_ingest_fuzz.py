@@ -139,11 +139,15 @@ def expected_valid(raw: str) -> bool:
         if pattern and name in event and not re.search(pattern.replace("$", r"\Z"), event[name]):
             return False
     stamp = event["timestamp"]
+    oldest = CONFIG.oldest_timestamp
     if stamp.startswith("0000"):
-        return True  # proleptic year 0 is a real instant for Spark, not for Python's datetime
+        # Proleptic year 0 is a real instant for Spark, not for Python's datetime.
+        return oldest is None
     try:
         moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
     except ValueError:
+        return False
+    if oldest is not None and moment < oldest:
         return False
     return moment <= NOW + timedelta(seconds=CONFIG.max_future_skew_seconds)
 

@@ -138,6 +138,17 @@ CASES: list[tuple[str, str, set[str]]] = [
         body(make_event(11, timestamp=ts(NOW + timedelta(minutes=6)))),
         {"future_timestamp"},
     ),
+    ("oldest accepted instant", body(make_event(11, timestamp="2000-01-01T00:00:00.000Z")), set()),
+    (
+        "reset clock, 1900",
+        body(make_event(11, timestamp="1900-01-01T00:00:00.000Z")),
+        {"too_old_timestamp"},
+    ),
+    (
+        "just before 2000",
+        body(make_event(11, timestamp="1999-12-31T23:59:59.999Z")),
+        {"too_old_timestamp"},
+    ),
     ("meter id with spaces", body(make_event(12, meter_id="MTR 1")), {"bad_meter_id"}),
     ("empty meter id", body(make_event(12, meter_id="")), {"bad_meter_id"}),
     ("meter id with newline", body(make_event(12, meter_id="MTR-1\n")), {"bad_meter_id"}),
@@ -278,6 +289,23 @@ def test_thresholds_come_from_the_config(spark) -> None:
         for r in check(events(spark, bodies), config).orderBy("source_offset").collect()
     ]
     assert got == [{"out_of_range:voltage"}, set(), {"too_large"}]
+
+
+def test_oldest_timestamp_comes_from_the_config(spark) -> None:
+    """The lower bound moves with the config, and None lifts it (a 1900 reading then passes)."""
+    bodies = [
+        body(make_event(1, timestamp="2019-12-31T23:59:59.999Z")),
+        body(make_event(2, timestamp="2020-01-01T00:00:00.000Z")),
+        body(make_event(3, timestamp="1900-01-01T00:00:00.000Z")),
+    ]
+    config = ValidationConfig(oldest_timestamp=datetime(2020, 1, 1, tzinfo=timezone.utc))
+    got = [
+        set(r.reasons)
+        for r in check(events(spark, bodies), config).orderBy("source_offset").collect()
+    ]
+    assert got == [{"too_old_timestamp"}, set(), {"too_old_timestamp"}]
+    unbounded = check(events(spark, bodies), ValidationConfig(oldest_timestamp=None))
+    assert unbounded.where(F.size("reasons") > 0).count() == 0
 
 
 def test_validate_returns_both_sides(spark) -> None:
