@@ -20,6 +20,17 @@ renamed as (
         current_a as reported_current_a,
         schema_version,
         extra_fields,
+        -- when the producer sent this version (optional `sent_at`, UTC ISO-8601 ms Z, kept by the
+        -- ingest among the unknown fields): orders conflicting versions (var conflict_policy);
+        -- absent or not in that form: null
+        case
+            when
+                get_json_object(extra_fields, '$.sent_at')
+                rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}Z$'
+                then try_to_timestamp(
+                    get_json_object(extra_fields, '$.sent_at'), "yyyy-MM-dd'T'HH:mm:ss.SSSX"
+                )
+        end as sent_at,
         source_name,
         source_partition,
         source_offset,
