@@ -55,7 +55,7 @@ def _watts(spark, table: str) -> dict[str, float]:
     return {
         r["meter_id"]: r["real_power_watts"]
         for r in table_rows(spark, table)
-        if r["reading_at"].replace(tzinfo=None) == at
+        if r.get("reading_at", r.get("timestamp")).replace(tzinfo=None) == at
     }
 
 
@@ -85,7 +85,8 @@ def test_a_forged_resend_in_one_micro_batch_is_decided_by_policy_and_reported(
         assert all(r["winning_values"] is None for r in conflicts.values())
         daily = {r["meter_id"]: r for r in table_rows(spark, "fct_meter_daily_energy")}
         # the held reading's energy is not counted (its predecessor's interval still is)
-        assert daily["MTR-FIRST"]["total_kwh"] < daily["MTR-DUP"]["total_kwh"]
+        assert daily["MTR-FIRST"]["kwh"] < daily["MTR-DUP"]["kwh"]
+        assert daily["MTR-FIRST"]["peak_watts"] == REAL
     else:
         # same sent_at (none) and same ingest: a tie, reported, chosen by a hash of the values
         assert {r["why"].split(":")[0] for r in conflicts.values()} == {"tie"}
