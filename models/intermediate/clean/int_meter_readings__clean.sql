@@ -26,6 +26,8 @@
 {%- set incremental_run = bounds is not none -%}
 {%- set policy = conflict_policy() -%}
 {%- set order_word = 'asc' if policy == 'first' else 'desc' -%}
+{#- a version without sent_at counts as sent before every version that carries one -#}
+{%- set nulls_word = 'nulls first' if policy == 'first' else 'nulls last' -%}
 
 with
 
@@ -131,7 +133,8 @@ labelled as (
 ),
 
 -- var conflict_policy: 'latest' (and 'quarantine', which holds the key out of the marts) ranks
--- the version sent last first, 'first' the earliest; never by position in a file. Versions the
+-- the version sent last first, 'first' the earliest (sent_at, one without it counting as sent
+-- before any with it; then ingest time, then micro-batch); never by position in a file. Versions the
 -- order cannot separate are ranked by a hash of their values (deterministic) and reported as a tie.
 versions as (
 
@@ -140,7 +143,7 @@ versions as (
         row_number() over (
             partition by meter_id, reading_at
             order by
-                sent_at {{ order_word }} nulls last,
+                sent_at {{ order_word }} {{ nulls_word }},
                 ingested_at {{ order_word }},
                 batch_id {{ order_word }},
                 xxhash64(value_label) {{ order_word }},
@@ -148,7 +151,7 @@ versions as (
         ) as version_rank,
         dense_rank() over (
             partition by meter_id, reading_at
-            order by sent_at {{ order_word }} nulls last, ingested_at {{ order_word }},
+            order by sent_at {{ order_word }} {{ nulls_word }}, ingested_at {{ order_word }},
             batch_id {{ order_word }}
         ) as order_rank,
         count(case when not is_loaded then 1 end)
