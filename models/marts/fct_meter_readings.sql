@@ -40,11 +40,11 @@ clean as (
     select * from {{ ref('int_meter_readings__clean') }}
     -- a reading held by var conflict_policy 'quarantine' stays out of every curated mart
     where
-        coalesce(conflict_status, '') != 'held'
-        {%- if incremental_run %}
-        and reading_date >= {{ utc_date(timestamp_literal(first_changed)) }}
+        {% if incremental_run -%}
+        reading_date >= {{ utc_date(timestamp_literal(first_changed)) }}
         and reading_at >= {{ timestamp_literal(first_changed) }}
-        {%- endif %}
+        and {% endif -%}
+        coalesce(conflict_status, '') != 'held'
 
 ),
 

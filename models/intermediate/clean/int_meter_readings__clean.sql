@@ -134,8 +134,9 @@ labelled as (
 
 -- var conflict_policy: 'latest' (and 'quarantine', which holds the key out of the marts) ranks
 -- the version sent last first, 'first' the earliest (sent_at, one without it counting as sent
--- before any with it; then ingest time, then micro-batch); never by position in a file. Versions the
--- order cannot separate are ranked by a hash of their values (deterministic) and reported as a tie.
+-- before any with it; then ingest time, then micro-batch); never by position in a file.
+-- Versions the order cannot separate are ranked by a hash of their values (deterministic) and
+-- reported as a tie.
 versions as (
 
     select
@@ -151,12 +152,13 @@ versions as (
         ) as version_rank,
         dense_rank() over (
             partition by meter_id, reading_at
-            order by sent_at {{ order_word }} {{ nulls_word }}, ingested_at {{ order_word }},
-            batch_id {{ order_word }}
+            order by
+                sent_at {{ order_word }} {{ nulls_word }}, ingested_at {{ order_word }},
+                batch_id {{ order_word }}
         ) as order_rank,
         count(case when not is_loaded then 1 end)
             over (partition by meter_id, reading_at)
-        as copies_received,
+            as copies_received,
         array_sort(array_distinct(flatten(
             collect_list(version_values) over (partition by meter_id, reading_at)
         ))) as values_seen

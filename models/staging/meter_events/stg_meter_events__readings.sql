@@ -2,7 +2,11 @@ with
 
 source as (
 
-    select * from {{ source('meter_events', 'validated') }}
+    select
+        *,
+        get_json_object(extra_fields, '$.sent_at') as sent_at_text
+
+    from {{ source('meter_events', 'validated') }}
 
 ),
 
@@ -25,11 +29,9 @@ renamed as (
         -- absent or not in that form: null
         case
             when
-                get_json_object(extra_fields, '$.sent_at')
+                sent_at_text
                 rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}Z$'
-                then try_to_timestamp(
-                    get_json_object(extra_fields, '$.sent_at'), "yyyy-MM-dd'T'HH:mm:ss.SSSX"
-                )
+                then try_to_timestamp(sent_at_text, "yyyy-MM-dd'T'HH:mm:ss.SSSX")
         end as sent_at,
         source_name,
         source_partition,
