@@ -69,6 +69,18 @@ def test_a_forged_resend_in_one_micro_batch_is_decided_by_policy_and_reported(
 
     conflicts = {r["meter_id"]: r for r in table_rows(spark, "fct_reading_conflicts")}
     assert set(conflicts) == {"MTR-FIRST", "MTR-LAST"}  # the exact duplicate is silent
+    if policy == "latest":  # the data test warns (and does not fail the build)
+        warned = dbt_runner.run_dbt(
+            ["test", "--select", "warn_on_reading_conflicts"],
+            lake,
+            dbt_vars={**DBT_VARS, "conflict_policy": policy},
+            spark=spark,
+        )
+        assert warned.success
+        tests = [r for r in warned.result.results if r.node.resource_type == "test"]
+        assert [(r.node.name, r.status, r.failures) for r in tests] == [
+            ("warn_on_reading_conflicts", "warn", 2)
+        ]
     for row in conflicts.values():
         assert row["versions"] == 2
         assert "77777.0 W" in row["version_values"] and "240.8 W" in row["version_values"]
