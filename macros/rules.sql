@@ -171,9 +171,27 @@
   {{ return(result) }}
 {% endmacro %}
 
+{#-
+  How conflicting versions of one reading (same meter_id and timestamp, different values) are
+  decided: 'latest' (the version sent last wins: sent_at, then ingest time), 'first' (the
+  earliest wins, a later different version never replaces it) or 'quarantine' (the reading is
+  held out of the curated marts). docs/dbt.md, "Conflicting versions".
+-#}
+{% macro conflict_policy() %}
+  {%- if rules_offline() -%}
+    {{ return('latest') }}
+  {%- endif -%}
+  {%- set policy = var('conflict_policy', 'latest') -%}
+  {%- if policy is not string or policy not in ['latest', 'first', 'quarantine'] -%}
+    {{ rules_refuse('conflict_policy', policy, "must be 'latest', 'first' or 'quarantine'") }}
+  {%- endif -%}
+  {{ return(policy) }}
+{% endmacro %}
+
 {#- on-run-start: refuse bad vars before anything is written; renders no SQL. -#}
 {% macro validate_rules() %}
   {%- do flag_rules() -%}
+  {%- do conflict_policy() -%}
   {%- do interval_rules() -%}
   {%- if var('voltage_band_pct', none) is not none -%}
     {%- do log("var voltage_band_pct is deprecated: set over_voltage_limit and "

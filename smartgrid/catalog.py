@@ -33,6 +33,8 @@ METERS = "dim_meters"
 # reason), built from the validated and quarantine tables.
 INGEST_DAILY = "fct_ingest_daily"
 QUARANTINE_REASONS = "fct_quarantine_reasons"
+# Readings received with conflicting values (grain meter_id, reading_at) and how they were decided.
+READING_CONFLICTS = "fct_reading_conflicts"
 MARTS = (
     READINGS,
     METER_DAILY,
@@ -43,6 +45,7 @@ MARTS = (
     METERS,
     INGEST_DAILY,
     QUARANTINE_REASONS,
+    READING_CONFLICTS,
 )
 
 # The CSV export of READINGS that Power BI reads, and the dashboard beside it.

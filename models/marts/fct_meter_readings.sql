@@ -38,11 +38,13 @@ with
 clean as (
 
     select * from {{ ref('int_meter_readings__clean') }}
-    {%- if incremental_run %}
+    -- a reading held by var conflict_policy 'quarantine' stays out of every curated mart
     where
+        {% if incremental_run -%}
         reading_date >= {{ utc_date(timestamp_literal(first_changed)) }}
         and reading_at >= {{ timestamp_literal(first_changed) }}
-    {%- endif %}
+        and {% endif -%}
+        coalesce(conflict_status, '') != 'held'
 
 ),
 

@@ -8,6 +8,7 @@ refused events go to the quarantine table, on two ingest days.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import dbt_expected as expected
 
@@ -30,7 +31,9 @@ A_RESENT = 300  # re-sent in batch 2 with another power: the later ingest wins
 B_OUTAGE = range(100, 118)  # three hours without readings: the interval before is capped
 
 
-def event(meter, k, watts, *, volts=230.0, pf=0.95, energy=None, ingest, batch, offset):
+def event(
+    meter, k, watts, *, volts=230.0, pf=0.95, energy=None, sent_at=None, ingest, batch, offset
+):
     return {
         "event_id": f"{meter}-{k}",
         "timestamp": T0 + k * STEP,
@@ -41,7 +44,7 @@ def event(meter, k, watts, *, volts=230.0, pf=0.95, energy=None, ingest, batch, 
         "energy_kwh": energy,
         "current_a": None,
         "schema_version": 1,
-        "extra_fields": None,
+        "extra_fields": None if sent_at is None else json.dumps({"sent_at": sent_at}),
         "source_name": f"landing/batch-{batch}.jsonl",
         "source_partition": None,
         "source_offset": offset,
@@ -65,7 +68,8 @@ def batch_one() -> list[dict]:
     for k in range(144, 288):  # a meter with power-quality problems, day two only
         volts, pf = [(260.0, 0.95), (200.0, 0.95), (230.0, 0.8), (231.0, 0.97)][k % 4]
         add("@C-3", k, 6000 if k % 5 == 0 else 1200, volts=volts, pf=pf)
-    add("MTR-A", 10, 700)  # a duplicate in the same batch, later offset: it wins
+    # a correction in the same batch, sent later (sent_at): it wins under conflict_policy latest
+    add("MTR-A", 10, 700, sent_at="2025-03-01T01:45:00.000Z")
     return events
 
 

@@ -7,6 +7,7 @@ check what dbt built against it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from statistics import mean
@@ -29,11 +30,13 @@ class Settings:
 
 
 def clean(events: list[dict], settings: Settings) -> dict[tuple[str, dt.datetime], dict]:
-    """Last ingested version per (meter, timestamp), with its interval energy."""
+    """Latest version per (meter, timestamp), with its interval energy (no ties in the events)."""
     kept: dict[tuple[str, dt.datetime], dict] = {}
     for event in events:
         key = (event["meter_id"], event["timestamp"])
-        rank = (event["ingest_time"], event["batch_id"], event["source_offset"])
+        # conflict_policy latest: sent last (sent_at, absent last), then ingested last
+        sent = _sent_at(event)
+        rank = (sent is not None, sent or "", event["ingest_time"], event["batch_id"])
         if key not in kept or rank > kept[key]["_rank"]:
             kept[key] = {**event, "_rank": rank}
     by_meter: dict[str, list[dict]] = defaultdict(list)
@@ -53,6 +56,11 @@ def clean(events: list[dict], settings: Settings) -> dict[tuple[str, dt.datetime
                 energy = row["real_power_watts"] * interval / 3.6e6
             result[(meter, row["timestamp"])] = {**row, "interval_seconds": interval, "kwh": energy}
     return result
+
+
+def _sent_at(event: dict) -> str | None:
+    extra = event.get("extra_fields")
+    return json.loads(extra).get("sent_at") if extra else None
 
 
 def daypart(hour: int) -> str:

@@ -24,12 +24,34 @@
 {%- do set_merge_window(utc_date(timestamp_literal(bounds.read_from)) if bounds else none) -%}
 {%- endif -%}
 {%- set incremental_run = bounds is not none -%}
+{%- set policy = conflict_policy() -%}
+{%- set order_word = 'asc' if policy == 'first' else 'desc' -%}
+{#- a version without sent_at counts as sent before every version that carries one -#}
+{%- set nulls_word = 'nulls first' if policy == 'first' else 'nulls last' -%}
 
 with
 
 readings as (
 
-    select * from {{ ref('stg_meter_events__readings') }}
+    select
+        meter_id,
+        reading_at,
+        event_id,
+        real_power_watts,
+        voltage_v,
+        power_factor,
+        reported_energy_kwh,
+        reported_current_a,
+        source_name,
+        source_partition,
+        source_offset,
+        ingested_at,
+        batch_id,
+        sent_at,
+        false as is_loaded,
+        cast(null as array<string>) as loaded_values
+
+    from {{ ref('stg_meter_events__readings') }}
     {%- if incremental_run %}
     where
         ingested_at > {{ timestamp_literal(bounds.ingested_after) }}
@@ -39,23 +61,141 @@ readings as (
 
 ),
 
+{% if incremental_run -%}
+-- the loaded version of each key that has a new one: a new version is decided against it
+new_keys as (
+
+    select distinct
+        meter_id,
+        reading_at,
+        {{ utc_date('reading_at') }} as reading_date
+
+    from readings
+
+),
+
+loaded_versions as (
+
+    select /*+ broadcast(new_keys) */
+        loaded.meter_id,
+        loaded.reading_at,
+        loaded.event_id,
+        loaded.real_power_watts,
+        loaded.voltage_v,
+        loaded.power_factor,
+        loaded.reported_energy_kwh,
+        loaded.reported_current_a,
+        loaded.source_name,
+        loaded.source_partition,
+        loaded.source_offset,
+        loaded.ingested_at,
+        loaded.batch_id,
+        loaded.sent_at,
+        true as is_loaded,
+        loaded.conflicting_values as loaded_values
+
+    from {{ this }} as loaded
+    inner join new_keys
+        on
+            loaded.reading_date = new_keys.reading_date
+            and loaded.meter_id = new_keys.meter_id
+            and loaded.reading_at = new_keys.reading_at
+    where loaded.reading_date >= {{ utc_date(timestamp_literal(bounds.read_from)) }}
+
+),
+
+candidates as (
+
+    select * from readings
+    union all
+    select * from loaded_versions
+
+),
+
+{% else -%}
+candidates as (
+
+    select * from readings
+
+),
+
+{% endif -%}
+-- what a version says: equal labels are exact duplicates, different ones a conflict
+labelled as (
+
+    select
+        *,
+        {{ reading_value_label() }} as value_label,
+        coalesce(loaded_values, array({{ reading_value_label() }})) as version_values
+
+    from candidates
+
+),
+
+-- var conflict_policy: 'latest' (and 'quarantine', which holds the key out of the marts) ranks
+-- the version sent last first, 'first' the earliest (sent_at, one without it counting as sent
+-- before any with it; then ingest time, then micro-batch); never by position in a file.
+-- Versions the order cannot separate are ranked by a hash of their values (deterministic) and
+-- reported as a tie.
 versions as (
 
     select
         *,
         row_number() over (
             partition by meter_id, reading_at
-            order by ingested_at desc, batch_id desc, source_offset desc
+            order by
+                sent_at {{ order_word }} {{ nulls_word }},
+                ingested_at {{ order_word }},
+                batch_id {{ order_word }},
+                xxhash64(value_label) {{ order_word }},
+                is_loaded desc
         ) as version_rank,
-        count(*) over (partition by meter_id, reading_at) as copies_received
+        dense_rank() over (
+            partition by meter_id, reading_at
+            order by
+                sent_at {{ order_word }} {{ nulls_word }}, ingested_at {{ order_word }},
+                batch_id {{ order_word }}
+        ) as order_rank,
+        count(case when not is_loaded then 1 end)
+            over (partition by meter_id, reading_at)
+            as copies_received,
+        array_sort(array_distinct(flatten(
+            collect_list(version_values) over (partition by meter_id, reading_at)
+        ))) as values_seen
 
-    from readings
+    from labelled
+
+),
+
+ranked as (
+
+    select
+        *,
+        size(
+            collect_set(case when order_rank = 1 then value_label end)
+                over (partition by meter_id, reading_at)
+        ) as tied_values,
+        size(values_seen) as value_versions
+
+    from versions
 
 ),
 
 deduplicated as (
 
-    select * from versions
+    select
+        *,
+        case
+            when value_versions <= 1 then cast(null as string)
+            {%- if policy == 'quarantine' %}
+            else 'held'
+            {%- else %}
+            when tied_values > 1 then 'tie'
+            else 'decided'
+            {%- endif %}
+        end as conflict_status
+
+    from ranked
     where version_rank = 1
 
 ),
@@ -188,6 +328,11 @@ sequence as (
         deduplicated.source_offset,
         deduplicated.ingested_at,
         deduplicated.batch_id,
+        deduplicated.sent_at,
+        deduplicated.value_versions,
+        case when deduplicated.value_versions > 1 then deduplicated.values_seen end
+            as conflicting_values,
+        deduplicated.conflict_status,
         loaded.reading_date as loaded_reading_date,
         loaded.interval_seconds as loaded_interval_seconds,
         coalesce(deduplicated.copies_received, 0)
@@ -249,7 +394,11 @@ refreshed as (
         loaded_row.source_partition,
         loaded_row.source_offset,
         loaded_row.ingested_at,
-        loaded_row.batch_id
+        loaded_row.batch_id,
+        loaded_row.sent_at,
+        loaded_row.value_versions,
+        loaded_row.conflicting_values,
+        loaded_row.conflict_status
 
     from {{ this }} as loaded_row
     inner join changed_loaded as changed
@@ -279,7 +428,11 @@ with_interval as (
         source_partition,
         source_offset,
         ingested_at,
-        batch_id
+        batch_id,
+        sent_at,
+        value_versions,
+        conflicting_values,
+        conflict_status
 
     from sequence_with_interval
     where is_new
@@ -317,7 +470,11 @@ with_energy as (
         source_partition,
         source_offset,
         ingested_at,
-        batch_id
+        batch_id,
+        sent_at,
+        value_versions,
+        conflicting_values,
+        conflict_status
 
     from with_interval
 
