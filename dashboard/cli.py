@@ -9,16 +9,7 @@ from pathlib import Path
 
 from smartgrid.lake import Lake
 from smartgrid.lake_checks import Need
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+from smartgrid.options import positive_int
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
@@ -41,14 +32,14 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--top",
         metavar="N",
-        type=_positive_int,
+        type=positive_int,
         default=10,
         help="meters shown in the per-meter charts, largest first (default: 10)",
     )
     parser.add_argument(
         "--refresh",
         metavar="SECONDS",
-        type=_positive_int,
+        type=positive_int,
         help="make the page reload itself every SECONDS (for live mode)",
     )
     parser.add_argument(

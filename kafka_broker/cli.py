@@ -10,6 +10,7 @@ import argparse
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
 from smartgrid.lake_checks import Need
+from smartgrid.options import positive_float, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -38,14 +39,14 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     )
     start.add_argument(
         "--partitions",
-        type=int,
+        type=positive_int,
         default=DEFAULT_PARTITIONS,
         help=f"partitions of auto-created topics (default {DEFAULT_PARTITIONS})",
     )
     start.add_argument("--topic", help="also create this topic (if it does not exist)")
     start.add_argument(
         "--timeout",
-        type=float,
+        type=positive_float,
         default=DEFAULT_READY_TIMEOUT,
         help=f"seconds to wait for the broker to answer (default {DEFAULT_READY_TIMEOUT:g})",
     )
@@ -54,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     stop = actions.add_parser("stop", parents=[common], help="stop the broker (SIGTERM, then wait)")
     stop.add_argument(
         "--timeout",
-        type=float,
+        type=positive_float,
         default=DEFAULT_STOP_TIMEOUT,
         help=f"seconds to wait for a clean shutdown before SIGKILL (default {DEFAULT_STOP_TIMEOUT:g})",
     )

@@ -95,7 +95,10 @@ def lake_need(args: argparse.Namespace) -> Need:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or a refused option (its line is printed)
+        return exit_.code if isinstance(exit_.code, int) else 0
     verbose = bool(getattr(args, "verbose", False))
     try:
         # Before the log file and before Spark: a lake that cannot work is one line, no traces.

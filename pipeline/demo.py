@@ -20,6 +20,7 @@ from pipeline.live import LiveOptions, add_live_options
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
 from smartgrid.lake_checks import Need
+from smartgrid.options import positive_float
 from smartgrid.progress import Progress
 
 # A small share of every fault kind, so the demo shows quarantine, dedup and anomalies.
@@ -216,7 +217,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     demo.add_argument(
         "--meters", type=int, help="fleet size (default 100; live: 1000, i.e. 1,000 events/s)"
     )
-    demo.add_argument("--days", type=float, default=7, help="simulated days (default 7)")
+    demo.add_argument("--days", type=positive_float, default=7, help="simulated days (default 7)")
     demo.add_argument("--interval", help="time between a meter's readings (default 1m; live: 1s)")
     demo.add_argument("--seed", type=int, default=42, help="simulator seed (default 42)")
     demo.add_argument(

@@ -36,6 +36,7 @@ from producer.pacing import SystemClock
 from smartgrid import catalog
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
+from smartgrid.options import nonnegative_float, positive_float
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -398,18 +399,21 @@ def add_live_options(demo: argparse.ArgumentParser) -> None:
     live = demo.add_argument_group("live mode (--live)")
     live.add_argument(
         "--refresh",
-        type=float,
+        type=nonnegative_float,
         default=0.0,
         help="least seconds from one dbt refresh's start to the next's; a refresh starts as soon "
         "as the previous one ended and new data landed (default 0)",
     )
     live.add_argument(
-        "--ingest-every", type=float, default=5.0, help="micro-batch interval, seconds (default 5)"
+        "--ingest-every",
+        type=positive_float,
+        default=5.0,
+        help="micro-batch interval, seconds (default 5)",
     )
     live.add_argument(
         "--for",
         dest="run_for",
-        type=float,
+        type=positive_float,
         default=None,
         help="stop after this many seconds (default: until Ctrl-C)",
     )

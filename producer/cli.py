@@ -20,6 +20,7 @@ from smartgrid.durations import parse_duration, parse_utc_timestamp
 from smartgrid.errors import SmartgridError
 from smartgrid.lake import Lake
 from smartgrid.lake_checks import Need
+from smartgrid.options import finite_float, positive_float
 
 SINK_HELP = (
     "local: JSON Lines files in <lake>/landing (the embedded event hub, default); "
@@ -40,11 +41,11 @@ def _add_sending_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--speed",
-        type=float,
+        type=positive_float,
         default=1.0,
         help="with --realtime: simulated seconds per wall-clock second (e.g. 60)",
     )
-    parser.add_argument("--rate", type=float, help="send N events per second")
+    parser.add_argument("--rate", type=positive_float, help="send N events per second")
     parser.add_argument(
         "--batch-size",
         type=int,
@@ -88,7 +89,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     )
     produce.add_argument(
         "--nominal-voltage",
-        type=float,
+        type=finite_float,
         default=230.0,
         help="230 (EN 50160, default) or 120 (North America)",
     )

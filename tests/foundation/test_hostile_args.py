@@ -70,7 +70,7 @@ def _option_cases(command: str) -> list[tuple[str, list[str]]]:
             cases.append((f"{flag} unknown choice", [flag, "no-such-choice"]))
             cases.append((f"{flag} empty choice", [f"{flag}="]))
         if action.type is not None and action.type not in (str, Path):
-            for value in ("x", "", "nan", "1e999", "-", "1\n2", "٣"):
+            for value in ("x", "", "nan", "inf", "1e999", "-", "1\n2", "٣", "-1", "0"):
                 if _rejects(action.type, value):
                     cases.append((f"{flag} {value!r}", [f"{flag}={value}"]))
     return cases
@@ -150,7 +150,8 @@ def test_every_command_and_its_lake_need_is_covered() -> None:
         "kafka status",
     }
     assert {c for c in LEAVES if _need(c) is Need.INGESTED} == {"build", "export", "report"}
-    assert all(_need(c) is not Need.NONE for c in LEAVES)  # every command checks its lake
+    # every command checks its lake, except the capacity model, which never touches one
+    assert {c for c in LEAVES if _need(c) is Need.NONE} == {"capacity"}
 
 
 def test_an_empty_smartgrid_lake_variable_is_refused(monkeypatch, capsys) -> None:
@@ -214,3 +215,37 @@ def test_the_console_of_a_real_process_is_one_line(argv: list[str], tmp_path: Pa
     )
     _assert_one_error_line(done.returncode, done.stdout, done.stderr, " ".join(argv))
     assert not (tmp_path / "missing").exists()
+
+
+def test_no_option_takes_a_bare_float() -> None:
+    """A bare ``type=float`` takes ``nan`` and ``inf`` (``--for nan`` ran the live demo for ever):
+    every number option uses a finite type from smartgrid.options."""
+    bare = [
+        f"{command} {action.option_strings[-1]}"
+        for command, parser in LEAVES.items()
+        for action in parser._actions
+        if action.type is float
+    ]
+    assert bare == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo", "--days", "nan"],
+        ["demo", "--live", "--for", "nan"],
+        ["demo", "--live", "--for", "-1"],
+        ["demo", "--live", "--refresh", "inf"],
+        ["kafka", "start", "--timeout", "-1"],
+        ["kafka", "stop", "--timeout", "nan"],
+        ["produce", "--rate", "nan"],
+        ["produce", "--nominal-voltage", "nan"],
+    ],
+    ids=" ".join,
+)
+def test_numbers_that_parse_but_mean_nothing_are_refused(argv, tmp_path: Path, capsys) -> None:
+    lake = tmp_path / "lake"
+    code, out, err = _run([*argv, "--lake", str(lake)], capsys)
+    _assert_one_error_line(code, out, err, " ".join(argv))
+    assert argv[-2] in err  # names the option
+    assert not lake.exists()
