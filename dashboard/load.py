@@ -355,7 +355,26 @@ def _quality(spark, lake: Lake, meter_daily, readings) -> DataQuality:
         )
         anomaly_reasons = _reason_counts(reasons, "reason")
 
+    conflicts, conflicts_held, policies = None, 0, ()
+    conflicts_mart = catalog.mart_path(lake, catalog.READING_CONFLICTS)
+    if is_delta_table(spark, conflicts_mart):
+        rows = (
+            _read(spark, conflicts_mart)
+            .groupBy("policy")
+            .agg(
+                F.count(F.lit(1)).alias("n"),
+                F.sum(F.when(F.col("winning_values").isNull(), 1).otherwise(0)).alias("held"),
+            )
+            .collect()
+        )
+        conflicts = sum(int(r["n"]) for r in rows)
+        conflicts_held = sum(int(r["held"] or 0) for r in rows)
+        policies = tuple(sorted(str(r["policy"]) for r in rows))
+
     return DataQuality(
+        conflicts=conflicts,
+        conflicts_held=conflicts_held,
+        conflict_policies=policies,
         validated=validated,
         quarantined=quarantined,
         quarantine_reasons=quarantine_reasons,

@@ -96,6 +96,11 @@ class DataQuality:
     # Meter-days below COMPLETE_THRESHOLD of their expected readings.
     incomplete_meter_days: int = 0
     anomaly_reasons: tuple[ReasonCount, ...] = ()
+    # Readings received with different values (fct_reading_conflicts; None: not built), how many
+    # of them var conflict_policy holds out of the marts, and the policy that decided them.
+    conflicts: int | None = None
+    conflicts_held: int = 0
+    conflict_policies: tuple[str, ...] = ()
 
     @property
     def received(self) -> int | None:

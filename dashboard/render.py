@@ -215,6 +215,23 @@ def share_bars_html(rows: tuple[ReasonCount, ...], total: int, kind: str) -> str
     return f'<ul class="share-bars">{"".join(items)}</ul>'
 
 
+def conflicts_line(q: DataQuality) -> str:
+    """Readings received with different values, and how var conflict_policy decided them."""
+    if q.conflicts is None:
+        return ""
+    if q.conflicts == 0:
+        text = "No reading was received with conflicting values."
+    else:
+        noun = "reading" if q.conflicts == 1 else "readings"
+        policy = "/".join(q.conflict_policies)
+        held = f", {q.conflicts_held:,} held out of the marts" if q.conflicts_held else ""
+        text = (
+            f"{q.conflicts:,} {noun} received with conflicting values "
+            f"(policy: {esc(policy)}{held}; see fct_reading_conflicts)."
+        )
+    return f'<p class="note" data-mark="conflicts" data-count="{q.conflicts}">{text}</p>'
+
+
 def quality_card(q: DataQuality) -> str:
     received = q.received
     if received is None:
@@ -236,7 +253,8 @@ def quality_card(q: DataQuality) -> str:
         reasons = ""
     quarantine = (
         f'<div data-chart="{CHART_QUARANTINE}" data-points="{len(q.quarantine_reasons)}">'
-        f"<h3>Quarantine by reason (share of events received)</h3>{stats}{reasons}</div>"
+        f"<h3>Quarantine by reason (share of events received)</h3>{stats}{reasons}"
+        f"{conflicts_line(q)}</div>"
     )
 
     if q.completeness is None:

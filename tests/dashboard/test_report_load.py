@@ -94,6 +94,16 @@ QUARANTINED_ON = [D5, D5, D6]
 VALIDATED_ON = {D5: 3, D6: len(READINGS) - 3}
 INGEST_DAILY_DDL = "ingested_on date, validated_events bigint, quarantined_events bigint"
 QUARANTINE_REASONS_DDL = "ingested_on date, reason string, quarantined_events bigint"
+# fct_reading_conflicts: two readings decided by `latest`, one held by `quarantine` (no winner).
+CONFLICTS_DDL = (
+    "meter_id string, reading_at timestamp, versions bigint, version_values string, "
+    "winning_values string, policy string, why string"
+)
+CONFLICTS = [
+    ("m1", datetime(2026, 1, 5, 0, 0), 2, "1 W | 2 W", "2 W", "latest", "latest: sent last"),
+    ("m3", datetime(2026, 1, 5, 0, 15), 3, "1 W | 2 W | 3 W", "3 W", "latest", "latest: sent last"),
+    ("m3", datetime(2026, 1, 6, 0, 15), 2, "5 W | 6 W", None, "quarantine", "held: kept out"),
+]
 
 
 def _ingest_daily_rows():
@@ -161,6 +171,7 @@ def filled_lake(spark, tmp_path_factory: pytest.TempPathFactory) -> Lake:
         QUARANTINE_REASONS_DDL,
         catalog.mart_path(lake, catalog.QUARANTINE_REASONS),
     )
+    save(CONFLICTS, CONFLICTS_DDL, catalog.mart_path(lake, catalog.READING_CONFLICTS))
     return lake
 
 
@@ -213,6 +224,8 @@ def test_loader_computes_every_figure(spark, filled_lake: Lake) -> None:
 
     q = data.quality
     assert (q.validated, q.quarantined) == (n, len(QUARANTINE_REASONS))
+    assert (q.conflicts, q.conflicts_held) == (len(CONFLICTS), 1)
+    assert q.conflict_policies == ("latest", "quarantine")
     assert [(r.reason, r.count) for r in q.quarantine_reasons] == [
         ("not_json", 2),
         ("bad_type:voltage", 1),
@@ -368,4 +381,5 @@ def test_absent_quality_marts_leave_the_panel_without_data(
     spark.createDataFrame([("x",)], "body string").write.format("delta").save(lake.quarantine)
     q = load_dashboard(spark, lake).quality
     assert (q.validated, q.quarantined, q.quarantine_reasons) == (None, None, ())
+    assert q.conflicts is None
     assert q.completeness is not None  # the rest of the panel is still read

@@ -153,6 +153,30 @@ def test_ingest_tables_present_but_nothing_quarantined(data) -> None:
     assert "0.00\u202f%" in html
 
 
+def test_the_quality_panel_says_how_conflicting_readings_were_decided(data) -> None:
+    base = DataQuality(validated=1000, quarantined=0, completeness=1.0, meter_days=7)
+
+    def conflicts(quality: DataQuality):
+        marks = parse(render_dashboard(replace(data, quality=quality))).find_all(
+            data_mark="conflicts"
+        )
+        return marks[0] if marks else None
+
+    assert conflicts(base) is None  # the mart is not built: no line
+    none = conflicts(replace(base, conflicts=0))
+    assert none.attrs["data-count"] == "0" and "No reading" in none.all_text()
+    held = conflicts(
+        replace(base, conflicts=1234, conflicts_held=1234, conflict_policies=("quarantine",))
+    )
+    assert held.attrs["data-count"] == "1234"
+    text = held.all_text()
+    assert "1,234 readings" in text and "policy: quarantine" in text
+    assert "1,234 held out of the marts" in text
+    latest = conflicts(replace(base, conflicts=1, conflict_policies=("latest",))).all_text()
+    assert "1 reading received" in latest and "policy: latest" in latest
+    assert "held" not in latest
+
+
 def test_single_point_and_flat_series_do_not_crash(data) -> None:
     one = replace(data, trend=data.trend[:1], meter_days=data.meter_days[:1])
     html = render_dashboard(one)
