@@ -25,7 +25,7 @@
       ('source_name', 'string'), ('source_partition', 'int'), ('source_offset', 'bigint'),
       ('source_timestamp', 'timestamp'), ('ingest_time', 'timestamp'), ('batch_id', 'bigint')] %}
   {{ return({
-      'raw': [('body', 'string')] + lineage,
+      'raw': [('body', 'string'), ('body_bytes', 'binary')] + lineage,
       'validated': [
           ('event_id', 'string'), ('timestamp', 'timestamp'), ('meter_id', 'string'),
           ('real_power_watts', 'double'), ('voltage', 'double'), ('power_factor', 'double'),

@@ -48,3 +48,19 @@ def built(spark, dbt_lake: Lake) -> list[dict]:
     write_quarantine(spark, dbt_lake, quarantined())
     dbt_runner.build(dbt_lake, dbt_vars=DBT_VARS, spark=spark, full_refresh=True)
     return events
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """The dbt tests on the session's shared lake (the ``built`` fixture) run before the dbt
+    tests that build lakes of their own: the metastore is the session's, and a build on another
+    lake points the ``smartgrid.*`` tables at that lake's files, so a later test reading the
+    shared lake's tables would read another lake's. Their order is kept otherwise."""
+    here = Path(__file__).parent
+    positions = [i for i, item in enumerate(items) if here in Path(str(item.path)).parents]
+    if not positions:
+        return
+    dbt_items = [items[i] for i in positions]
+    shared = [item for item in dbt_items if "built" in getattr(item, "fixturenames", ())]
+    own = [item for item in dbt_items if "built" not in getattr(item, "fixturenames", ())]
+    for i, item in zip(positions, shared + own, strict=True):
+        items[i] = item

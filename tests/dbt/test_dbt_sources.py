@@ -44,9 +44,9 @@ def test_source_registration_matches_the_ingest_contract() -> None:
     lineage = pairs[:6]
     declared = {"raw": [], "validated": [], "quarantine": []}
     rest = pairs[6:]
-    declared["raw"] = [rest[0], *lineage]
-    declared["validated"] = [*rest[1:11], *lineage]
-    declared["quarantine"] = [*rest[11:15], *lineage]
+    declared["raw"] = [*rest[0:2], *lineage]
+    declared["validated"] = [*rest[2:12], *lineage]
+    declared["quarantine"] = [*rest[12:16], *lineage]
     for name, schema in (
         ("raw", RAW_SCHEMA),
         ("validated", VALIDATED_SCHEMA),

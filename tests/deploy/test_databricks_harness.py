@@ -62,6 +62,7 @@ WHOLE_TABLE_KEYS = {
     "fct_meter_daypart_energy": ("meter_id", "time_of_day"),
     "fct_ingest_daily": ("ingested_on",),
     "fct_quarantine_reasons": ("ingested_on", "reason"),
+    "fct_reading_conflicts": ("meter_id", "reading_at"),
 }
 
 
@@ -414,7 +415,8 @@ def test_the_small_marts_are_merged_whole_or_not_written(harness: Harness) -> No
     """Each whole-table mart of the incremental build is either merged into its table (the
     statement's clauses checked) or, when the read-only precheck finds it equal to the model, not
     written at all. The quarantine is empty in both batches, so fct_quarantine_reasons is the one
-    left as it was; the second batch changes the others."""
+    left as it was; the second batch changes the others (its resent MTR-B reading with new values
+    is a conflict, so fct_reading_conflicts too)."""
     run = harness.runs["incremental build"]
     schema = harness.values["schema"]
     spark = harness.warehouse.spark
