@@ -111,6 +111,12 @@ class ValidationConfig:
     # Fields with a reason code of their own (instead of the generic bad_format:<name>).
     timestamp_field: str = "timestamp"
     meter_id_field: str = "meter_id"
+    # The optional producer-side send time (when the contract has it): checked like an instant
+    # (bad_format:<name>; out_of_range:<name> when later than the ingest time or earlier than
+    # the reading's timestamp, beyond ``max_future_skew_seconds``). A valid one is kept among
+    # the validated row's ``extra_fields`` as received, where dbt's staging reads it (no column
+    # of its own: the validated table's schema, and so existing lakes, stay as they are).
+    sent_at_field: str | None = "sent_at"
     # Decide plain, flat events with one cheap parse and fall back to the full Variant checks
     # for the rest (see ingest.validation). Off: every event takes the full checks; the
     # verdicts are the same either way, which the tests check.
@@ -143,6 +149,27 @@ class ValidationConfig:
             raise SmartgridError(
                 f"validation: timestamp field {self.timestamp_field!r} must be a required string"
             )
+
+        if self.sent_at_field is not None and self.sent_at_field in by_name:
+            sent = by_name[self.sent_at_field]
+            if sent.type != "string" or sent.required or self.sent_at_field == ts.name:
+                raise SmartgridError(
+                    f"validation: sent_at field {self.sent_at_field!r} must be an optional "
+                    "string other than the timestamp"
+                )
+
+    @property
+    def sent_at_rule(self) -> FieldRule | None:
+        """The send-time field's rule, when the contract has one."""
+        if self.sent_at_field is None:
+            return None
+        return self.by_name.get(self.sent_at_field)
+
+    @property
+    def passthrough_fields(self) -> tuple[str, ...]:
+        """Contract fields checked here but kept in ``extra_fields`` (no column of their own)."""
+        rule = self.sent_at_rule
+        return () if rule is None else (rule.name,)
 
     @property
     def by_name(self) -> dict[str, FieldRule]:

@@ -15,13 +15,17 @@ Reason codes (a row gets every one that applies, in this order):
   missing_field:<name>      a required field is absent
   bad_type:<name>           wrong JSON type (a string where a number is expected, a number
                             where a string is expected, null, 1.5 for an integer, ...)
-  out_of_range:<name>       a number outside the contract's [minimum, maximum]
+  out_of_range:<name>       a number outside the contract's [minimum, maximum]; for the
+                            optional ``sent_at`` (ValidationConfig.sent_at_field), an instant
+                            later than ``now`` or earlier than the reading's ``timestamp``, by
+                            more than ``max_future_skew_seconds``
   bad_timestamp             not the contract's ``YYYY-MM-DDTHH:MM:SS.mmmZ`` or not a real instant
   future_timestamp          later than ``now`` + ``max_future_skew_seconds``
   too_old_timestamp         earlier than ``oldest_timestamp`` (default 2000-01-01T00:00:00Z)
   invalid_utf8              the bytes received are not valid UTF-8 (raw keeps them exactly)
   bad_meter_id              meter_id does not match the contract's pattern
-  bad_format:<name>         another string field does not match its pattern
+  bad_format:<name>         another string field does not match its pattern (``sent_at``: or
+                            is not a real instant, like ``bad_timestamp``)
   too_long:<name>           a string longer than its maxLength (in characters)
 
 Parsing uses ``try_parse_json`` (Variant): exact JSON types, strict syntax. That parse and
@@ -224,6 +228,24 @@ def _field_checks(rule: FieldRule, config: ValidationConfig) -> tuple[list[Colum
                     _tag(good & (F.unix_micros(parsed) < oldest_micros), "too_old_timestamp")
                 )
             return reasons, F.when(good, parsed)
+        if rule.name == config.sent_at_field:
+            # The producer's send time: a real instant in the contract's form, not after the
+            # ingest clock and not before the reading itself (beyond the clock skew allowed).
+            sent = F.col(_col("ts", rule.name))
+            good = type_ok & pattern_ok & sent.isNotNull()
+            reasons.append(_tag(type_ok & ~good, f"bad_format:{rule.name}"))
+            skew_micros = round(config.max_future_skew_seconds * 1_000_000)
+            sent_micros = F.unix_micros(sent)
+            reading_micros = F.unix_micros(F.col(_col("ts", config.timestamp_field)))
+            too_late = sent_micros > F.unix_micros(F.col(_NOW)) + skew_micros
+            too_early = sent_micros < reading_micros - skew_micros  # null: no reading time
+            reasons.append(
+                _tag(
+                    good & (too_late | F.coalesce(too_early, F.lit(False))),
+                    f"out_of_range:{rule.name}",
+                )
+            )
+            return reasons, value
         code = "bad_meter_id" if rule.name == config.meter_id_field else f"bad_format:{rule.name}"
         reasons.append(_tag(type_ok & ~pattern_ok, code))
         if rule.max_length is not None:
@@ -358,13 +380,25 @@ def check(
         _tag(duplicate_key, "duplicate_key"),
         _tag(v.isNotNull() & ~F.col(_IS_OBJECT), "not_object"),
     ]
-    # Unknown fields are kept (a certified body has none). The key comparison is
-    # code-generated; the (interpreted) map_filter runs only for the rare valid rows that do
-    # have extra fields.
+    # Unknown fields are kept, and so are the contract's pass-through fields (sent_at), which
+    # have no column of their own. The key comparison is code-generated; the (interpreted)
+    # map_filter runs only for the rare valid rows that do have extra fields. A certified body
+    # has no unknown field: its extras are its pass-through fields, written as the Variant
+    # path writes them (a flat string holds no character JSON would escape).
+    passthrough = config.passthrough_fields
     members = v.try_cast("map<string,variant>")
-    known = F.array(*[F.lit(name) for name in config.field_names])
+    known = F.array(*[F.lit(name) for name in config.field_names if name not in passthrough])
     has_extras = F.size(F.array_except(F.map_keys(members), known)) > 0
     extras = F.map_filter(members, lambda key, _value: ~F.array_contains(known, key))
+    # (sorted: the Variant path's order; concat_ws skips the absent ones)
+    fast_members = F.concat_ws(
+        ",",
+        *[
+            F.concat(F.lit(f'"{name}":"'), F.col(_FAST)[name], F.lit('"'))
+            for name in sorted(passthrough)
+        ],
+    )
+    certified_extras = F.when(fast_members != "", F.concat(F.lit("{"), fast_members, F.lit("}")))
 
     def text(name: str) -> Column:
         # Certified: the field is a JSON string when present, as the Variant path reads it.
@@ -381,7 +415,7 @@ def check(
                 .rlike(ecma_to_java_regex(rule.pattern))
                 .alias(_col("p", rule.name))
             )
-        if rule.name == config.timestamp_field:
+        if rule.name in (config.timestamp_field, config.sent_at_field):
             # The pattern fixes the form; the cast rejects what is not a real instant
             # (2025-02-30, 24:00, leap seconds).
             derived.append(
@@ -406,7 +440,9 @@ def check(
         *events_columns,
         REASONS,
         *[value.alias(name) for name, value in typed.items()],
-        F.when(valid & ~certified & has_extras, F.to_json(extras)).alias(EXTRA_FIELDS),
+        F.when(valid & ~certified & has_extras, F.to_json(extras))
+        .when(valid & certified, certified_extras)
+        .alias(EXTRA_FIELDS),
         F.when(~valid, text(config.meter_id_field)).alias(_Q_METER_ID),
         F.when(~valid, text(config.timestamp_field)).alias(_Q_EVENT_TIMESTAMP),
     )
