@@ -1,4 +1,4 @@
-"""Fault injection: duplicates, late events, malformed bodies, voltage sags and swells.
+"""Fault injection: duplicates, late events, malformed bodies, voltage sags and swells, conflicts.
 
 Off by default. ``--faults duplicate=0.01,late=0.01,malformed=0.005,voltage=0.002`` makes each
 kind a fraction of the generated readings; the kinds are exclusive per reading (their sum is at
@@ -12,6 +12,14 @@ clean readings. Downstream stages test against these:
   ``wrong_type`` (a number sent as a string), ``out_of_range`` (a value outside the contract).
 - ``voltage``: a sag (below -10% of nominal) or a swell (above +10%), outside EN 50160's band;
   the event stays well-formed and current follows from power / (voltage x power factor).
+- ``conflict``: the reading is sent as usual, then resent 1 to ``CONFLICT_MAX_STEPS`` intervals
+  later with other values (the same meter, timestamp and event_id; real power moved by 100 W to
+  1 kW, current and energy following) and a ``sent_at`` of when it is resent on the simulated
+  clock: the reading's time plus the intervals it waited. Ordinary readings carry no
+  ``sent_at`` (the simulator sends each at its own timestamp, so it would say nothing new), and
+  dbt counts a version without one as sent before any version with one: under
+  ``conflict_policy`` latest the resend wins, under first the original does, and dbt's
+  ``fct_reading_conflicts`` reports the key either way.
 """
 
 from __future__ import annotations
@@ -26,9 +34,11 @@ import numpy as np
 import orjson
 
 from producer.events import NEWLINE, EventBatch
+from smartgrid.durations import epoch_ms, format_timestamp_ms, parse_utc_timestamp
 from smartgrid.errors import SmartgridError
 
-FAULT_KINDS = ("duplicate", "late", "malformed", "voltage")
+# New kinds go last: with them off, the draws of the others (and so the output) are unchanged.
+FAULT_KINDS = ("duplicate", "late", "malformed", "voltage", "conflict")
 MALFORMED_KINDS = ("broken_json", "missing_field", "wrong_type", "out_of_range")
 REQUIRED_FIELDS = ("timestamp", "meter_id", "real_power_watts", "voltage", "power_factor")
 NUMBER_FIELDS = ("real_power_watts", "voltage", "power_factor")
@@ -40,6 +50,11 @@ SWELL_RANGE = (1.12, 1.25)
 LATE_MAX_SECONDS = 3600
 # A duplicate is resent within this many intervals (0: at the end of the same interval).
 DUPLICATE_MAX_STEPS = 2
+# A conflicting resend comes 1 to this many intervals after the reading.
+CONFLICT_MAX_STEPS = 2
+# How far a conflicting resend moves real power (watts, either way).
+CONFLICT_WATTS = (100.0, 1000.0)
+POWER_RANGE = (-100_000.0, 1_000_000.0)  # the contract's real_power_watts bounds
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,7 @@ class FaultSpec:
     late: float = 0.0
     malformed: float = 0.0
     voltage: float = 0.0
+    conflict: float = 0.0
 
     def __post_init__(self) -> None:
         for kind in FAULT_KINDS:
@@ -130,6 +146,7 @@ class FaultInjector:
         self.meters = meters
         self.nominal_voltage = nominal_voltage
         self.late_max_steps = max(1, int(LATE_MAX_SECONDS // interval_seconds))
+        self.interval_ms = round(interval_seconds * 1000)
         self.counts: Counter[str] = Counter()
         self._rng = np.random.default_rng(np.random.SeedSequence([seed, 0xFA017]))
         self._pending: list[tuple[int, int, bytes, str]] = []
@@ -145,7 +162,7 @@ class FaultInjector:
         if not self.spec.enabled:
             return batch, list(range(self.meters, n + 1, self.meters))
         draws = self._rng.random(n)
-        kinds = np.searchsorted(self._thresholds, draws, side="right")  # 4 = no fault
+        kinds = np.searchsorted(self._thresholds, draws, side="right")  # len(kinds): none
         chosen = np.flatnonzero(kinds < len(FAULT_KINDS))
         # Two random values for every chosen reading, drawn in one go so the stream does not
         # depend on which kinds happen to be chosen.
@@ -162,6 +179,16 @@ class FaultInjector:
             elif kind == "late":
                 removed.add(index)
                 self._hold(step + 1 + int(u1 * self.late_max_steps), lines[index], keys[index])
+            elif kind == "conflict":
+                waited = 1 + int(u1 * CONFLICT_MAX_STEPS)
+                resend = conflict_event(
+                    orjson.loads(lines[index]), u2, waited * self.interval_ms, self.interval_ms
+                )
+                self._hold(
+                    step + waited,
+                    orjson.dumps(resend, option=orjson.OPT_APPEND_NEWLINE),
+                    keys[index],
+                )
             elif kind == "malformed":
                 sub_kind = MALFORMED_KINDS[self._malformed_seq % len(MALFORMED_KINDS)]
                 self._malformed_seq += 1
@@ -216,6 +243,34 @@ def voltage_event(
         event["current_a"] = round(
             abs(event["real_power_watts"]) / (voltage * event["power_factor"]), 3
         )
+    return event
+
+
+def conflict_event(
+    reading: dict[str, Any], u: float, waited_ms: int, interval_ms: int
+) -> dict[str, Any]:
+    """The reading resent ``waited_ms`` after its time with other values and that ``sent_at``.
+
+    Real power moves by ``CONFLICT_WATTS`` (down when ``u`` < 0.5, else up), within the
+    contract's bounds; current and energy, when the reading has them, follow from it.
+    """
+    if waited_ms <= 0:
+        raise ValueError("a conflicting resend is sent after the reading")
+    low, high = CONFLICT_WATTS
+    step = low + (high - low) * abs(2.0 * u - 1.0)
+    power = reading["real_power_watts"] + (-step if u < 0.5 else step)
+    if not POWER_RANGE[0] <= power <= POWER_RANGE[1]:
+        power = reading["real_power_watts"] + (step if u < 0.5 else -step)
+    event = dict(reading)
+    event["real_power_watts"] = round(power, 1)
+    if "current_a" in event:
+        event["current_a"] = round(
+            abs(event["real_power_watts"]) / (event["voltage"] * event["power_factor"]), 3
+        )
+    if "energy_kwh" in event:
+        event["energy_kwh"] = round(event["real_power_watts"] * (interval_ms / 3.6e9), 6)
+    sent_ms = epoch_ms(parse_utc_timestamp(reading["timestamp"])) + waited_ms
+    event["sent_at"] = format_timestamp_ms(sent_ms)
     return event
 
 
