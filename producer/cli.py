@@ -104,7 +104,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "found by event field name or --map. The whole file is checked before the first event "
         "is sent; bad rows are reported with their line number and skipped. Numbers are plain "
         "decimals (1_000 is a bad row). Timestamps without a zone are read as UTC. real_power_watts is derived "
-        "as voltage x current_a x power_factor when the file has no power column.",
+        "as voltage x current_a x power_factor when the file has no power column. An optional "
+        "sent_at column (when the reading was sent; read like timestamp, moved with it by "
+        "--shift-to-now) is carried as the event's sent_at.",
     )
     replay.add_argument("file", type=Path, help="a .csv (with a header line) or .parquet file")
     replay.add_argument(

@@ -36,6 +36,7 @@ CONTRACT_FIELDS = (
     "energy_kwh",
     "current_a",
     "event_id",
+    "sent_at",
 )
 
 

@@ -13,6 +13,11 @@ altered to fit. Interpretations, all documented in ``smartgrid replay --help``:
   (a column named ``real_power_watts``, or the one ``--map real_power_watts=...`` names);
 - ``energy_kwh`` and ``current_a`` are carried when the file has them (empty cells: omitted);
 - ``event_id`` is carried when present, else ``<meter_id>-<epoch ms>`` like the simulator;
+- ``sent_at`` (when the reading was sent: a resend with other values carries a later one, and
+  dbt's ``conflict_policy`` orders the versions by it) is carried when the file has it (empty
+  cells: omitted), read like ``timestamp`` and moved by ``--shift-to-now`` with it, so it stays
+  the same time after the reading; whether it is plausible (not before the reading, not in
+  the future) is the ingest's to judge, within its clock skew;
 - numbers are plain ASCII decimals (``1_000``, full-width digits, ``nan`` are bad rows, though
   Python's ``float`` accepts them); times must stay within years 1000-9999 once their offset
   and ``--shift-to-now`` are applied (the contract writes four-digit years);
@@ -43,7 +48,7 @@ from smartgrid.errors import SmartgridError
 
 REQUIRED = ("timestamp", "meter_id", "voltage", "power_factor")
 NUMBERS = ("real_power_watts", "voltage", "power_factor", "energy_kwh", "current_a")
-OPTIONAL = ("real_power_watts", "energy_kwh", "current_a", "event_id")
+OPTIONAL = ("real_power_watts", "energy_kwh", "current_a", "event_id", "sent_at")
 # What a meter or a spreadsheet writes: ASCII digits, a point, an exponent. Python's float()
 # also takes "1_000", full-width digits and "nan"; a row holding them is a bad row.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -300,18 +305,18 @@ def _csv_reason(exc: csv.Error) -> str:
     return f"not readable as CSV: {text}"
 
 
-def parse_time(value: Any) -> datetime:
+def parse_time(value: Any, name: str = "timestamp") -> datetime:
     """An aware datetime (naive times are UTC); never converted, so no offset overflows here."""
     if isinstance(value, datetime):
         parsed = value
     elif value is None or (isinstance(value, str) and not value.strip()):
-        raise BadRow("timestamp: missing")
+        raise BadRow(f"{name}: missing")
     else:
         text = str(value).strip()
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
-            raise BadRow(f"timestamp: {text!r} is not an ISO-8601 time") from None
+            raise BadRow(f"{name}: {text!r} is not an ISO-8601 time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed
@@ -348,15 +353,16 @@ def parse_number(name: str, value: Any, *, required: bool, bounded: bool = True)
     return number
 
 
-def event_ms(values: dict[str, Any], shift_ms: int = 0) -> int:
-    """The row's time in epoch milliseconds after ``shift_ms``, within the contract's years."""
-    parsed = parse_time(values.get("timestamp"))
+def event_ms(values: dict[str, Any], shift_ms: int = 0, name: str = "timestamp") -> int:
+    """The row's time (or another time field) in epoch milliseconds after ``shift_ms``, within
+    the contract's years."""
+    parsed = parse_time(values.get(name), name)
     ms = epoch_ms(parsed) + shift_ms
     if not MIN_TIMESTAMP_MS <= ms <= MAX_TIMESTAMP_MS:
-        shown = parsed.isoformat() if isinstance(values.get("timestamp"), datetime) else None
-        shown = shown or str(values.get("timestamp")).strip()
+        shown = parsed.isoformat() if isinstance(values.get(name), datetime) else None
+        shown = shown or str(values.get(name)).strip()
         moved = " once --shift-to-now moves it" if shift_ms else ""
-        raise BadRow(f"timestamp: {shown!r} is outside the years 1000 to 9999 in UTC{moved}")
+        raise BadRow(f"{name}: {shown!r} is outside the years 1000 to 9999 in UTC{moved}")
     return ms
 
 
@@ -438,6 +444,9 @@ def convert(
         raise BadRow("event_id: longer than 128 characters")
     event["event_id"] = given_id or f"{meter}-{ms}"
     event["schema_version"] = SCHEMA_VERSION
+    sent_at = values.get("sent_at")
+    if sent_at is not None and not (isinstance(sent_at, str) and not sent_at.strip()):
+        event["sent_at"] = format_timestamp_ms(event_ms(values, shift_ms, "sent_at"))
     return event, ms
 
 
