@@ -201,3 +201,40 @@ def test_quarantined_sent_at_reasons_reach_the_quarantine_table(spark) -> None:
     quarantine = to_quarantine(check(events(spark, [bad])))
     row = quarantine.select("reasons", F.col("body")).collect()
     assert [(list(r.reasons), r.body) for r in row] == [(["bad_format:sent_at"], bad)]
+
+
+def test_simulated_conflicting_resends_pass_the_ingest_with_their_sent_at(spark) -> None:
+    """Producer to ingest: a simulated run with the conflict fault is valid throughout, and
+    each resend reaches the validated rows with its sent_at in extra_fields, where staging
+    reads it (stg_meter_events__readings), next to its original without one."""
+    from producer.faults import FaultInjector, FaultSpec
+    from producer.fleet import build_fleet
+    from producer.simulator import Simulation
+    from smartgrid.durations import epoch_ms
+
+    fleet = build_fleet(8, seed=3)
+    start = datetime(2025, 6, 2, tzinfo=timezone.utc)
+    simulation = Simulation(fleet, start_ms=epoch_ms(start), interval_ms=900_000, steps=24, seed=3)
+    injector = FaultInjector(
+        FaultSpec(conflict=0.1), 3, meters=8, interval_seconds=900.0, nominal_voltage=230.0
+    )
+    lines: list[bytes] = []
+    for block in simulation.blocks():
+        lines.extend(injector.apply(block.batch, block.first_step)[0].bodies())
+    lines.extend(injector.drain().bodies())
+    resends = sum(1 for line in lines if b'"sent_at"' in line)
+    assert resends == injector.counts["conflict"] > 0
+
+    checked = check(events(spark, [line.decode() for line in lines])).cache()
+    assert to_quarantine(checked).count() == 0
+    rows = to_validated(checked).select("meter_id", "timestamp", "real_power_watts", "extra_fields")
+    by_key: dict[tuple, list] = {}
+    for row in rows.collect():
+        sent_at = json.loads(row.extra_fields)["sent_at"] if row.extra_fields else None
+        by_key.setdefault((row.meter_id, row.timestamp), []).append((sent_at, row.real_power_watts))
+    conflicting = {key: v for key, v in by_key.items() if len(v) > 1}
+    assert len(conflicting) == resends
+    for versions in conflicting.values():
+        (none, first_watts), (sent_at, second_watts) = sorted(versions, key=lambda v: v[0] or "")
+        assert none is None and sent_at is not None and first_watts != second_watts
+    checked.unpersist()
