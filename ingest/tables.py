@@ -46,7 +46,9 @@ RAW_SCHEMA = StructType(
 )
 
 # Typed rows that pass every rule. `voltage` keeps its contract name (renaming is dbt's job);
-# `extra_fields` keeps unknown fields as a JSON object string (null when there are none).
+# `extra_fields` keeps unknown fields as a JSON object string (null when there are none), and the
+# contract's pass-through field `sent_at` once validated (ValidationConfig.passthrough_fields):
+# it has no column of its own, so lakes written before it stay readable as they are.
 VALIDATED_SCHEMA = StructType(
     [
         StructField("event_id", StringType(), True),

@@ -15,7 +15,9 @@ clean readings. Downstream stages test against these:
 - ``conflict``: the reading is sent as usual, then resent 1 to ``CONFLICT_MAX_STEPS`` intervals
   later with other values (the same meter, timestamp and event_id; real power moved by 100 W to
   1 kW, current and energy following) and a ``sent_at`` of when it is resent on the simulated
-  clock: the reading's time plus the intervals it waited. Ordinary readings carry no
+  clock: the reading's time plus the intervals it waited. Never past the run's last interval
+  (a resend of a reading there goes at that interval's end, ``sent_at`` 1 ms after it), so no
+  ``sent_at`` runs ahead of the clock a backfill ends at. Ordinary readings carry no
   ``sent_at`` (the simulator sends each at its own timestamp, so it would say nothing new), and
   dbt counts a version without one as sent before any version with one: under
   ``conflict_policy`` latest the resend wins, under first the original does, and dbt's
@@ -141,8 +143,12 @@ class FaultInjector:
         meters: int,
         interval_seconds: float,
         nominal_voltage: float,
+        steps: int | None = None,
     ) -> None:
         self.spec = spec
+        # The run's last interval, when known: a conflicting resend is never held past it, so
+        # its sent_at never runs ahead of the run's own clock (a backfill ends now).
+        self.last_step = None if steps is None else steps - 1
         self.meters = meters
         self.nominal_voltage = nominal_voltage
         self.late_max_steps = max(1, int(LATE_MAX_SECONDS // interval_seconds))
@@ -181,8 +187,14 @@ class FaultInjector:
                 self._hold(step + 1 + int(u1 * self.late_max_steps), lines[index], keys[index])
             elif kind == "conflict":
                 waited = 1 + int(u1 * CONFLICT_MAX_STEPS)
+                if self.last_step is not None:
+                    waited = max(0, min(waited, self.last_step - step))
+                # In the run's last interval: resent at its end, a millisecond after it.
                 resend = conflict_event(
-                    orjson.loads(lines[index]), u2, waited * self.interval_ms, self.interval_ms
+                    orjson.loads(lines[index]),
+                    u2,
+                    waited * self.interval_ms or 1,
+                    self.interval_ms,
                 )
                 self._hold(
                     step + waited,

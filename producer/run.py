@@ -117,6 +117,7 @@ def produce(
         meters=fleet.size,
         interval_seconds=interval_ms / 1000.0,
         nominal_voltage=fleet.nominal_voltage,
+        steps=options.steps,
     )
     pacing = options.pacing
     rate_chunk = _rate_chunk(pacing.rate)
