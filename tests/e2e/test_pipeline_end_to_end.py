@@ -39,7 +39,7 @@ DBT_VARS = {
     "rolling_window_days": 2,
     "trend_bucket_minutes": 15,
 }
-FAULTS = "duplicate=0.03,late=0.03,malformed=0.03,voltage=0.02"
+FAULTS = "duplicate=0.03,late=0.03,malformed=0.03,voltage=0.02,conflict=0.02"
 
 
 def _reject_constant(name: str) -> float:
@@ -94,7 +94,9 @@ def test_produce_ingest_build_export(spark, tmp_path: Path) -> None:
         for line in path.read_text("utf-8").splitlines()
     ]
     assert len(lines) == produced.events_sent
-    assert all(produced.faults.get(kind, 0) > 0 for kind in ("duplicate", "late", "malformed"))
+    assert all(
+        produced.faults.get(kind, 0) > 0 for kind in ("duplicate", "late", "malformed", "conflict")
+    )
     judged = [judge(line) for line in lines]
     valid = [event for event in judged if event is not None]
 
@@ -121,6 +123,8 @@ def test_produce_ingest_build_export(spark, tmp_path: Path) -> None:
             "ingest_time": 0,
             "batch_id": 0,
             "source_offset": i,
+            # the conflict fault's resends carry sent_at; the ingest keeps it in extra_fields
+            "extra_fields": json.dumps({"sent_at": e["sent_at"]}) if "sent_at" in e else None,
         }
         for i, e in enumerate(valid)
     ]
@@ -162,6 +166,23 @@ def test_produce_ingest_build_export(spark, tmp_path: Path) -> None:
     assert got_target[last]["rolling_target_kwh"] == pytest.approx(
         target[last]["rolling_target_kwh"]
     )
+
+    # Every simulated conflicting resend is reported, and the resend (sent later) won.
+    versions: dict[tuple, set] = {}
+    for e in events:
+        values = tuple(
+            e[c] for c in ("real_power_watts", "voltage", "power_factor", "energy_kwh", "current_a")
+        )
+        versions.setdefault((e["meter_id"], e["timestamp"]), set()).add(values)
+    conflicting = {key for key, seen in versions.items() if len(seen) > 1}
+    assert len(conflicting) == produced.faults["conflict"]
+    reported = rows_by_path(spark, f"{lake.curated}/fct_reading_conflicts")
+    assert {(r["meter_id"], r["reading_at"]) for r in reported} == conflicting
+    assert {(r["versions"], r["policy"]) for r in reported} == {(2, "latest")}
+    resent = {
+        (e["meter_id"], e["timestamp"]): e["real_power_watts"] for e in events if e["extra_fields"]
+    }
+    assert all(got[key]["real_power_watts"] == pytest.approx(resent[key]) for key in conflicting)
 
     dim = {r["meter_id"]: r for r in rows_by_path(spark, f"{lake.curated}/dim_meters")}
     assert {m: d["profile"] for m, d in dim.items()} == {
