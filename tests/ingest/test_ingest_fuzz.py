@@ -78,7 +78,9 @@ def mutated_events(draw: st.DrawFn) -> dict[str, Any]:
     event = make_event(draw(st.integers(0, 10_000)))
     for _ in range(draw(st.integers(0, 3))):
         field = draw(st.sampled_from([*FIELDS, "extra"]))
-        action = draw(st.sampled_from(["drop", "random", "timestamp", "meter_id", "number"]))
+        action = draw(
+            st.sampled_from(["drop", "random", "timestamp", "meter_id", "number", "sent_at"])
+        )
         if action == "drop":
             event.pop(field, None)
         elif action == "random":
@@ -87,11 +89,28 @@ def mutated_events(draw: st.DrawFn) -> dict[str, Any]:
             event["timestamp"] = draw(timestamps)
         elif action == "meter_id":
             event["meter_id"] = draw(meter_ids)
+        elif action == "sent_at":
+            event["sent_at"] = draw(timestamps | _sent_near(event.get("timestamp")))
         else:
             event[field] = draw(
                 st.floats(-2e6, 2e6, allow_nan=False) | st.integers(-(2**40), 2**40)
             )
     return event
+
+
+def _sent_near(stamp: Any) -> st.SearchStrategy[str]:
+    """sent_at values around the reading's time, at and across the clock-skew bounds."""
+    try:
+        moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except (TypeError, ValueError):
+        return st.nothing()
+    offsets = [-6 * 60, -5 * 60, -4 * 60, 0, 1, 86_400]
+    return st.sampled_from(
+        [
+            (moment + timedelta(seconds=o)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            for o in offsets
+        ]
+    )
 
 
 def _repeat_a_field(event: dict[str, Any]) -> str:
@@ -149,7 +168,19 @@ def expected_valid(raw: str) -> bool:
         return False
     if oldest is not None and moment < oldest:
         return False
-    return moment <= NOW + timedelta(seconds=CONFIG.max_future_skew_seconds)
+    skew = timedelta(seconds=CONFIG.max_future_skew_seconds)
+    if moment > NOW + skew:
+        return False
+    if "sent_at" not in event:
+        return True
+    # the optional send time: a real instant, not after the ingest clock nor before the
+    # reading, beyond the skew (year 0000 is before any reading this config accepts)
+    try:
+        sent = datetime.strptime(event["sent_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        return False
+    sent = sent.replace(tzinfo=timezone.utc)
+    return moment - skew <= sent <= NOW + skew
 
 
 @settings(
