@@ -34,7 +34,11 @@
   {%- set predicates = [] + (kwargs.get('predicates', incremental_predicates) or []) -%}
   {%- set meta = config.get('meta') or {} -%}
   {%- if meta.get('merge_whole_table') -%}
-    {{ return(whole_table_merge_sql(target, source, unique_key)) }}
+    {%- set window = none -%}
+    {%- if meta.get('merge_window_column') and meta.get('merge_window_start') -%}
+      {%- set window = (meta.get('merge_window_column'), meta.get('merge_window_start')) -%}
+    {%- endif -%}
+    {{ return(whole_table_merge_sql(target, source, unique_key, window)) }}
   {%- endif -%}
   {%- if meta.get('merge_window_column') and meta.get('merge_window_start') -%}
     {%- set column = config.get('target_alias', 'DBT_INTERNAL_DEST')

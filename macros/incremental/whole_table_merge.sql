@@ -20,18 +20,24 @@
   when nothing differs, no write at all is sent, only a `select` as dbt's main statement, and
   the table's Delta version stays. `--full-refresh` and the first run still create the table.
 
+  A mart that also names `meta: merge_window_column` and sets a window in an incremental run
+  (the data-quality marts: ingest_window.sql) emits only the rows from the window's start on:
+  the comparison reads the target's rows in the window only, and the by-source delete is
+  limited to them (`when not matched by source and <column> >= <start> then delete`); the rows
+  before the window are left as they are.
+
   adapter.dispatch: dbt-spark (spark__ -> default__) and dbt-databricks (databricks__ ->
   spark__ -> default__) both resolve default__; Delta OSS 4.x and Databricks SQL accept the
   same statement.
 #}
 
 
-{% macro whole_table_merge_sql(target, source, unique_key) %}
-  {{ return(adapter.dispatch('whole_table_merge_sql', 'smartgrid')(target, source, unique_key)) }}
+{% macro whole_table_merge_sql(target, source, unique_key, window=none) %}
+  {{ return(adapter.dispatch('whole_table_merge_sql', 'smartgrid')(target, source, unique_key, window)) }}
 {% endmacro %}
 
 
-{% macro default__whole_table_merge_sql(target, source, unique_key) %}
+{% macro default__whole_table_merge_sql(target, source, unique_key, window=none) %}
   {%- if not unique_key -%}
     {% do exceptions.raise_compiler_error(
         'meta merge_whole_table needs a unique_key (the merge matches rows on it): ' ~ target) %}
@@ -44,7 +50,7 @@
     {%- do values.append(column) -%}
   {%- endfor -%}
 
-  {%- if not whole_table_differs(target, source, columns) -%}
+  {%- if not whole_table_differs(target, source, columns, window) -%}
     {% do log('whole-table merge: ' ~ target ~ ' already equals the model; nothing written', info=true) %}
     {{ return(whole_table_unchanged_sql(target)) }}
   {%- endif -%}
@@ -71,7 +77,9 @@
   ) values (
     {%- for column in columns %}{{ src }}.{{ adapter.quote(column) }}{{ ', ' if not loop.last }}{% endfor -%}
   )
-  when not matched by source then delete
+  when not matched by source
+  {%- if window %} and {{ dest }}.{{ adapter.quote(window[0]) }} >= {{ window[1] }}{% endif %}
+  then delete
 {% endmacro %}
 
 
@@ -80,7 +88,7 @@
   as equal), read-only: every distinct row counted +1 per target copy and -1 per source copy; a
   row whose count is not zero is in one more often than in the other. One row is enough.
 #}
-{% macro whole_table_differs(target, source, columns) %}
+{% macro whole_table_differs(target, source, columns, window=none) %}
   {%- set quoted = [] -%}
   {%- for column in columns -%}
     {%- do quoted.append(adapter.quote(column)) -%}
@@ -89,6 +97,9 @@
     select 1 as differs
     from (
       select {{ quoted | join(', ') }}, 1 as side from {{ target }}
+      {%- if window %}
+      where {{ adapter.quote(window[0]) }} >= {{ window[1] }}
+      {%- endif %}
       union all
       select {{ quoted | join(', ') }}, -1 as side from {{ source }}
     ) as both_sides

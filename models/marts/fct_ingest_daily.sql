@@ -4,21 +4,30 @@
         incremental_strategy='merge',
         unique_key='ingested_on',
         on_schema_change='fail',
-        meta={'merge_whole_table': true},
+        meta={'merge_whole_table': true, 'merge_window_column': 'ingested_on'},
     )
 }}
+
+{#- an incremental run recounts only the days from the newest one counted: ingest_window.sql -#}
+{%- set window_start = ingest_window_start(this) -%}
 
 with
 
 readings as (
 
     select * from {{ ref('stg_meter_events__readings') }}
+    {%- if window_start %}
+    where ingested_at >= {{ window_start }}
+    {%- endif %}
 
 ),
 
 quarantine as (
 
     select * from {{ ref('stg_meter_events__quarantine') }}
+    {%- if window_start %}
+    where ingested_at >= {{ window_start }}
+    {%- endif %}
 
 ),
 

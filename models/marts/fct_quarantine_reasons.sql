@@ -4,15 +4,21 @@
         incremental_strategy='merge',
         unique_key=['ingested_on', 'reason'],
         on_schema_change='fail',
-        meta={'merge_whole_table': true},
+        meta={'merge_whole_table': true, 'merge_window_column': 'ingested_on'},
     )
 }}
+
+{#- an incremental run recounts only the days from the newest one counted: ingest_window.sql -#}
+{%- set window_start = ingest_window_start(this) -%}
 
 with
 
 quarantine as (
 
     select * from {{ ref('stg_meter_events__quarantine') }}
+    {%- if window_start %}
+    where ingested_at >= {{ window_start }}
+    {%- endif %}
 
 ),
 

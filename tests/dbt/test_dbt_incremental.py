@@ -4,6 +4,7 @@ merged whole (WHOLE_TABLE) keep their Delta table id, and write nothing when not
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dbt_expected as expected
@@ -125,21 +126,27 @@ def test_incremental_run_after_late_data_equals_a_full_refresh(spark, tmp_path) 
     back after an outage, merged incrementally, leave every clean and curated table as a full
     refresh over the same events builds it. The reporting time zone is not UTC, so local dates
     (the curated partitions) differ from the UTC partitions of the clean table. The merges into
-    the two partitioned tables carry the run's partition bound."""
+    the two partitioned tables carry the run's partition bound, and the data-quality marts recount
+    only the ingest days from the newest one they held (an event ingested two days before the
+    others keeps its day's counts, which the windowed merge neither rereads nor deletes)."""
     lake = Lake.resolve(str(tmp_path / "late")).ensure()
     dbt_vars = {**DBT_VARS, "reporting_time_zone": "Europe/Paris"}
     # More meters whose context is not in the hour before their first change: a late reading in
     # a ten-hour gap; a new meter; and two meters back after an outage longer than the maximum
     # gap, whose newest loaded reading (nominal interval) must now be capped at the maximum gap:
     # MTR-BACK's lies within the lookback window, MTR-AWAY's before it.
-    first = [
-        event("MTR-GAP", k, 900, volts=220.0 + k % 7, ingest=INGEST_1, batch=0, offset=k)
-        for k in [*range(200), *range(260, 300)]
-    ] + [
-        event(meter, k, 800, volts=225.0 + k % 5, ingest=INGEST_1, batch=0, offset=1000 + k)
-        for meter, ks in (("MTR-BACK", range(200, 260)), ("MTR-AWAY", range(20, 50)))
-        for k in ks
-    ]
+    first = (
+        [
+            event("MTR-GAP", k, 900, volts=220.0 + k % 7, ingest=INGEST_1, batch=0, offset=k)
+            for k in [*range(200), *range(260, 300)]
+        ]
+        + [
+            event(meter, k, 800, volts=225.0 + k % 5, ingest=INGEST_1, batch=0, offset=1000 + k)
+            for meter, ks in (("MTR-BACK", range(200, 260)), ("MTR-AWAY", range(20, 50)))
+            for k in ks
+        ]
+        + [event("MTR-EARLY", 5, 600, ingest=dt.datetime(2025, 3, 2, 6), batch=0, offset=2000)]
+    )
     second = [
         event("MTR-GAP", 230, 900, volts=241.0, ingest=INGEST_2, batch=1, offset=900),
         event("MTR-NEW", 430, 700, volts=236.0, ingest=INGEST_2, batch=1, offset=901),
@@ -167,6 +174,15 @@ def test_incremental_run_after_late_data_equals_a_full_refresh(spark, tmp_path) 
     for table in WHOLE_TABLE:  # one merge, or nothing written when nothing changed
         operations = [c["operation"] for c in history_since(spark, table, versions[table])]
         assert operations in ([], ["MERGE"]), (table, operations)
+    # The ingest-day window: the merge's source holds the days from the newest one the first run
+    # counted, not every ingest day.
+    first_days = {e["ingest_time"].date() for e in batch_one() + first + quarantined()}
+    all_days = first_days | {e["ingest_time"].date() for e in batch_two() + second}
+    window = {day for day in all_days if day >= max(first_days)}
+    assert window < all_days
+    (ingest_merge,) = merges_since(spark, "fct_ingest_daily", versions["fct_ingest_daily"])
+    assert int(ingest_merge["operationMetrics"]["numSourceRows"]) == len(window)
+    assert ingest_merge["operationMetrics"]["numTargetRowsDeleted"] == "0"
     (dim_merge,) = merges_since(spark, "dim_meters", versions["dim_meters"])
     assert dim_merge["operationMetrics"]["numTargetRowsDeleted"] == "1"
     assert "MTR-GONE" not in {r["meter_id"] for r in table_rows(spark, "dim_meters")}

@@ -64,6 +64,9 @@ WHOLE_TABLE_KEYS = {
     "fct_quarantine_reasons": ("ingested_on", "reason"),
     "fct_reading_conflicts": ("meter_id", "reading_at"),
 }
+# Of those, the marts that recount a window of days in an incremental run
+# (macros/incremental/ingest_window.sql): the by-source delete is limited to the window.
+WHOLE_TABLE_WINDOWS = {"fct_ingest_daily": "ingested_on", "fct_quarantine_reasons": "ingested_on"}
 
 
 def synced_files(root: Path = ROOT) -> list[str]:
@@ -383,10 +386,12 @@ def _conjuncts(node: exp.Expression, kind: type) -> list[exp.Expression]:
     return [node]
 
 
-def assert_whole_table_merge(merge: exp.Merge, keys: tuple[str, ...], columns: list[str]) -> None:
+def assert_whole_table_merge(
+    merge: exp.Merge, keys: tuple[str, ...], columns: list[str], window: str | None = None
+) -> None:
     """The statement whole_table_merge_sql writes: matched on the key (null-safe); updated when
     any other column differs (null-safe), those columns set; inserted whole; the target's rows
-    the model no longer has deleted."""
+    the model no longer has deleted (with a window: only those from its start on)."""
     values = [c for c in columns if c not in keys]
     on = [_null_safe_pair(n) for n in _conjuncts(merge.args["on"], exp.And)]
     assert sorted(on) == sorted((k, k) for k in keys), merge.args["on"].sql()
@@ -407,7 +412,13 @@ def assert_whole_table_merge(merge: exp.Merge, keys: tuple[str, ...], columns: l
     assert isinstance(insert, exp.Insert)
     assert [c.name for c in insert.this.expressions] == columns, insert.sql()
     by_source = whens[(False, True)]
-    assert by_source.args.get("condition") is None
+    condition = by_source.args.get("condition")
+    if window is None:
+        assert condition is None, by_source.sql()
+    else:
+        assert isinstance(condition, exp.GTE), by_source.sql()
+        assert condition.this.name == window, by_source.sql()
+        assert condition.this.table.upper() == "DBT_INTERNAL_DEST", by_source.sql()
     assert by_source.args["then"].sql().upper() == "DELETE", by_source.sql()
 
 
@@ -435,7 +446,9 @@ def test_the_small_marts_are_merged_whole_or_not_written(harness: Harness) -> No
     assert set(merged) == set(WHOLE_TABLE_KEYS) - {"fct_quarantine_reasons"}
     for table, tree in merged.items():
         columns = spark.table(f"spark_catalog.{schema}.{table}").columns
-        assert_whole_table_merge(tree, WHOLE_TABLE_KEYS[table], columns)
+        assert_whole_table_merge(
+            tree, WHOLE_TABLE_KEYS[table], columns, WHOLE_TABLE_WINDOWS.get(table)
+        )
 
 
 def test_export_stages_one_csv_that_the_publish_task_publishes(harness: Harness) -> None:
