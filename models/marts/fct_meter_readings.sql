@@ -281,7 +281,7 @@ final as (
     left join dayparts
         on hour(flagged.local_reading_at) between dayparts.start_hour and dayparts.end_hour
 
-)
+),
 
 {% if incremental_run -%}
 -- a tombstone per newly held key: the merge deletes its row (meta merge_tombstone_column, a
