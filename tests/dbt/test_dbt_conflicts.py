@@ -96,30 +96,42 @@ def _snapshot(spark) -> dict[str, list[dict]]:
     return {table: table_rows(spark, table) for table in tables}
 
 
+def _dbt(lake: Lake, spark, policy: str, *args: str):
+    """One dbt invocation under ``policy``; a build runs only the tests named in ``--select``."""
+    dbt_vars = {**DBT_VARS, "conflict_policy": policy}
+    command = list(args)
+    if command[0] == "build":
+        command += ["--indirect-selection", "empty", "--exclude-resource-type", "unit_test"]
+    result = dbt_runner.run_dbt(command, lake, dbt_vars=dbt_vars, spark=spark)
+    assert result.success, dbt_runner.failure(result)
+    return result
+
+
 @pytest.fixture(scope="module")
 def steps(spark, tmp_path_factory) -> dict[str, dict]:
     """The full build ('loaded'), then one incremental run per policy (keyed by the policy);
-    the latest step also runs the warning test ('warned')."""
+    the latest step also runs the warning test (its dbt result: 'warned'). Four dbt
+    invocations: the seeds go with the full build, the warning test with the latest step."""
     lake = Lake.resolve(str(tmp_path_factory.mktemp("conflicts"))).ensure()
     write_validated(spark, lake, _loaded_batch())
-    dbt_vars = {**DBT_VARS, "conflict_policy": POLICIES[0]}
-    dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, command="seed")
-    dbt_runner.build(
-        lake, dbt_vars=dbt_vars, spark=spark, command="run", select=SELECT, full_refresh=True
-    )
+    _dbt(lake, spark, POLICIES[0], "build", "--select", SELECT, "--full-refresh")
     snapshots: dict[str, dict] = {"loaded": _snapshot(spark)}
     for step, policy in enumerate(POLICIES):
-        dbt_vars = {**DBT_VARS, "conflict_policy": policy}
         write_validated(spark, lake, _step_batch(policy, step))
-        dbt_runner.build(lake, dbt_vars=dbt_vars, spark=spark, command="run", select=SELECT)
-        snapshots[policy] = _snapshot(spark)
         if policy == "latest":  # the data test warns (and does not fail the build)
-            snapshots["warned"] = dbt_runner.run_dbt(
-                ["test", "--select", "warn_on_reading_conflicts"],
+            snapshots["warned"] = _dbt(
                 lake,
-                dbt_vars=dbt_vars,
-                spark=spark,
+                spark,
+                policy,
+                "build",
+                "--select",
+                f"{SELECT} warn_on_reading_conflicts",
+                "--exclude-resource-type",
+                "seed",
             )
+        else:
+            _dbt(lake, spark, policy, "run", "--select", SELECT)
+        snapshots[policy] = _snapshot(spark)
     return snapshots
 
 
