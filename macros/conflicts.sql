@@ -13,3 +13,9 @@ concat_ws(
     format_string('%s A', coalesce(cast({{ prefix }}reported_current_a as string), 'null'))
 )
 {%- endmacro %}
+
+
+{# Whether a clean row is not held by var conflict_policy 'quarantine' (held rows stay out of the marts). #}
+{% macro not_held(status_column) -%}
+coalesce({{ status_column }}, '') != 'held'
+{%- endmacro %}

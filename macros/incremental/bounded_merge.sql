@@ -48,5 +48,45 @@
     {%- endset -%}
     {%- do predicates.append(predicate) -%}
   {%- endif -%}
+  {%- if meta.get('merge_tombstone_column') -%}
+    {{ return(tombstone_merge_sql(
+        target, source, unique_key, predicates, meta.get('merge_tombstone_column'))) }}
+  {%- endif -%}
   {{ adapter.dispatch('get_merge_sql', 'dbt')(target, source, unique_key, dest_columns, predicates) }}
 {%- endmacro %}
+
+
+{#
+  Tombstones: a merge that can also remove rows.
+
+  An upsert cannot take a row out of its target: a reading already curated that becomes held
+  (var conflict_policy 'quarantine') in a later run, or a (meter, day) whose only readings did,
+  would stay until --full-refresh. A model with `meta: merge_tombstone_column: <column>` emits,
+  in an incremental run, a tombstone for each key it must remove: a row with that key whose
+  <column> is null (a column every real row of the model fills; the contract stays the business
+  columns). The merge deletes the target row a tombstone matches and never inserts one:
+
+    merge into <target> using <model's rows> on <key> [and <partition bound>]
+    when matched and <source>.<column> is null then delete
+    when matched then update set *
+    when not matched and <source>.<column> is not null then insert *
+
+  Delta OSS and Databricks SQL both accept it (a condition on `when matched ... then delete`).
+  The bound (set_merge_window) still applies: a tombstone has its row's key, hence its partition.
+#}
+{% macro tombstone_merge_sql(target, source, unique_key, predicates, column) %}
+  {%- set dest = config.get('target_alias', 'DBT_INTERNAL_DEST') -%}
+  {%- set src = 'DBT_INTERNAL_SOURCE' -%}
+  {%- set keys = [unique_key] if unique_key is string else unique_key | list -%}
+  {%- set conditions = [] -%}
+  {%- for key in keys -%}
+    {%- do conditions.append(src ~ '.' ~ adapter.quote(key) ~ ' = ' ~ dest ~ '.' ~ adapter.quote(key)) -%}
+  {%- endfor -%}
+  {%- set marker = src ~ '.' ~ adapter.quote(column) -%}
+  merge into {{ target }} as {{ dest }}
+  using {{ source }} as {{ src }}
+  on {{ (conditions + predicates) | join(' and ') }}
+  when matched and {{ marker }} is null then delete
+  when matched then update set *
+  when not matched and {{ marker }} is not null then insert *
+{% endmacro %}

@@ -32,9 +32,12 @@
 {% endmacro %}
 
 {#
-  The import CTEs of an incremental daily mart (`readings` ... `in_scope`, each followed by a
-  comma): every reading of fct_meter_readings in the (meter, reporting-time-zone day) pairs whose
-  clean rows changed since the mart's watermark; all readings on a first run or a full refresh.
+  The import CTEs of an incremental daily mart (`readings`, `changed_days`, `in_scope`, each
+  followed by a comma): every reading of fct_meter_readings in the (meter, reporting-time-zone
+  day) pairs whose clean rows changed since the mart's watermark (`changed_days`); all readings
+  on a first run or a full refresh (`changed_days` empty). A changed day left without readings
+  (they were all held by var conflict_policy 'quarantine') gets a tombstone from the mart, so
+  that its merge deletes the day's rows (meta merge_tombstone_column, bounded_merge.sql).
 #}
 {% macro changed_meter_days_ctes(relation, readings_relation, clean_relation) %}
 {%- set watermark = get_watermark(relation) if is_incremental() else none -%}
@@ -79,6 +82,18 @@ in_scope as (
 ),
 
 {% else -%}
+-- a full run recomputes every day: none to delete
+changed_days as (
+
+    select
+        meter_id,
+        local_date
+
+    from readings
+    where false
+
+),
+
 in_scope as (
 
     select * from readings

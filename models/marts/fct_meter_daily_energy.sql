@@ -4,6 +4,7 @@
         incremental_strategy='merge',
         unique_key=['meter_id', 'local_date'],
         on_schema_change='fail',
+        meta={'merge_tombstone_column': 'reading_count'},
         post_hook="{{ set_watermark(this, ref('int_meter_readings__clean')) }}",
     )
 }}
@@ -52,6 +53,31 @@ final as (
 
     from daily
 
+),
+
+-- a changed day left without readings: a tombstone, so that the merge deletes its row
+tombstones as (
+
+    select
+        changed_days.meter_id,
+        changed_days.local_date,
+        cast(null as double) as kwh,
+        cast(null as bigint) as reading_count,
+        cast(null as int) as expected_reading_count,
+        cast(null as double) as completeness,
+        cast(null as double) as peak_watts,
+        cast(null as double) as min_voltage_v,
+        cast(null as double) as max_voltage_v,
+        cast(null as bigint) as anomaly_count
+
+    from changed_days
+    left anti join daily
+        on
+            changed_days.meter_id = daily.meter_id
+            and changed_days.local_date = daily.local_date
+
 )
 
 select * from final
+union all
+select * from tombstones

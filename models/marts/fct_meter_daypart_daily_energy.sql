@@ -4,6 +4,7 @@
         incremental_strategy='merge',
         unique_key=['meter_id', 'local_date', 'time_of_day'],
         on_schema_change='fail',
+        meta={'merge_tombstone_column': 'reading_count'},
         post_hook="{{ set_watermark(this, ref('int_meter_readings__clean')) }}",
     )
 }}
@@ -36,6 +37,30 @@ final as (
     from in_scope
     group by meter_id, local_date, time_of_day
 
+),
+
+-- a daypart of a changed day left without readings: a tombstone, so that the merge deletes it
+tombstones as (
+
+    select
+        changed_days.meter_id,
+        changed_days.local_date,
+        dayparts.time_of_day,
+        cast(null as double) as kwh,
+        cast(null as bigint) as reading_count,
+        cast(null as timestamp) as first_reading_at,
+        cast(null as timestamp) as last_reading_at
+
+    from changed_days
+    cross join (select distinct time_of_day from {{ ref('dayparts') }}) as dayparts
+    left anti join final
+        on
+            changed_days.meter_id = final.meter_id
+            and changed_days.local_date = final.local_date
+            and dayparts.time_of_day = final.time_of_day
+
 )
 
 select * from final
+union all
+select * from tombstones

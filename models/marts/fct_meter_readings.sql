@@ -4,7 +4,7 @@
         incremental_strategy='merge',
         unique_key=['meter_id', 'timestamp'],
         partition_by=['local_date'],
-        meta={'merge_window_column': 'local_date'},
+        meta={'merge_window_column': 'local_date', 'merge_tombstone_column': 'anomaly_flag'},
         on_schema_change='fail',
         post_hook="{{ set_watermark(this, ref('int_meter_readings__clean')) }}",
     )
@@ -35,16 +35,22 @@
 
 with
 
-clean as (
+clean_rows as (
 
     select * from {{ ref('int_meter_readings__clean') }}
-    -- a reading held by var conflict_policy 'quarantine' stays out of every curated mart
+    {%- if incremental_run %}
     where
-        {% if incremental_run -%}
         reading_date >= {{ utc_date(timestamp_literal(first_changed)) }}
         and reading_at >= {{ timestamp_literal(first_changed) }}
-        and {% endif -%}
-        coalesce(conflict_status, '') != 'held'
+    {%- endif %}
+
+),
+
+-- a reading held by var conflict_policy 'quarantine' stays out of every curated mart
+clean as (
+
+    select * from clean_rows
+    where {{ not_held('conflict_status') }}
 
 ),
 
@@ -61,15 +67,29 @@ dayparts as (
 ),
 
 {% if incremental_run -%}
+-- a reading held since the last run counts: the readings after it lose it from their rolling
+-- voltage
 touched_meters as (
 
     select
         meter_id,
         min(reading_at) as recompute_from
 
-    from clean
+    from clean_rows
     where {{ changed_since(watermark) }}
     group by meter_id
+
+),
+
+-- readings held since the last run: their keys leave the table (tombstones, below)
+newly_held as (
+
+    select
+        meter_id,
+        reading_at
+
+    from clean_rows
+    where {{ changed_since(watermark) }} and not {{ not_held('conflict_status') }}
 
 ),
 
@@ -88,6 +108,7 @@ near_voltages as (
     where
         voltages.reading_date >= {{ utc_date(near_from) }}
         and voltages.reading_at >= {{ near_from }}
+        and {{ not_held('voltages.conflict_status') }}
 
 ),
 
@@ -121,7 +142,7 @@ earlier_voltages as (
     from {{ ref('int_meter_readings__clean') }} as voltages
     inner join short_of_context
         on voltages.meter_id = short_of_context.meter_id
-    where voltages.reading_at < {{ near_from }}
+    where voltages.reading_at < {{ near_from }} and {{ not_held('voltages.conflict_status') }}
 
 ),
 
@@ -260,6 +281,42 @@ final as (
     left join dayparts
         on hour(flagged.local_reading_at) between dayparts.start_hour and dayparts.end_hour
 
+),
+
+{% if incremental_run -%}
+-- a tombstone per newly held key: the merge deletes its row (meta merge_tombstone_column, a
+-- column every reading fills; macros/incremental/bounded_merge.sql) and inserts nothing
+tombstones as (
+
+    select
+        reading_at as `timestamp`,
+        meter_id,
+        cast(null as double) as energy_kwh,
+        cast(null as double) as real_power_watts,
+        cast(null as double) as voltage_v,
+        cast(null as double) as power_factor,
+        cast(null as double) as apparent_power_va,
+        cast(null as double) as current_a,
+        cast(null as int) as high_demand_flag,
+        cast(null as string) as anomaly_flag,
+        cast(null as string) as anomaly_reason,
+        cast(null as string) as time_of_day,
+        to_date({{ to_reporting_time('reading_at') }}) as local_date,
+        cast(null as double) as rolling_avg_voltage_v
+
+    from newly_held
+
+),
+
+{% endif -%}
+emitted as (
+
+    select * from final
+    {%- if incremental_run %}
+    union all
+    select * from tombstones
+    {%- endif %}
+
 )
 
-select * from final
+select * from emitted

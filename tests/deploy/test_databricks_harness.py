@@ -54,6 +54,13 @@ INCREMENTAL_MODELS = {
 }
 # The merges that carry a partition bound (macros/incremental/bounded_merge.sql, meta merge_window_column).
 BOUNDED_MERGES = {"int_meter_readings__clean": "reading_date", "fct_meter_readings": "local_date"}
+# The merges that delete the rows whose keys the model emits as tombstones (a row whose marker
+# column is null; macros/incremental/bounded_merge.sql, meta merge_tombstone_column), by marker.
+TOMBSTONE_MERGES = {
+    "fct_meter_readings": "anomaly_flag",
+    "fct_meter_daily_energy": "reading_count",
+    "fct_meter_daypart_daily_energy": "reading_count",
+}
 # The small marts merged whole into their table (meta merge_whole_table,
 # macros/incremental/whole_table_merge.sql), with their unique keys.
 WHOLE_TABLE_KEYS = {
@@ -362,11 +369,38 @@ def test_the_incremental_build_merges_with_partition_bounds(harness: Harness) ->
             and node.this.table.lower() == "dbt_internal_dest"
         ]
         assert bounds, (table, condition.sql())
+    for table, marker in TOMBSTONE_MERGES.items():
+        assert_tombstone_merge(merges[table], marker)
     creates = [
         w for s in run.statements for w in writes(s.sql) if w.kind == "create table" and w.relation
     ]
     rebuilt = {w.relation[2] for w in creates}
     assert not rebuilt & (INCREMENTAL_MODELS | set(WHOLE_TABLE_KEYS)), rebuilt
+
+
+def assert_tombstone_merge(merge: exp.Merge, marker: str) -> None:
+    """The statement tombstone_merge_sql writes: a matched source row whose marker is null
+    deletes its target row; any other matched row updates it; an unmatched one is inserted
+    unless it is a tombstone."""
+
+    def is_tombstone(condition) -> bool:
+        return (
+            isinstance(condition, exp.Is)
+            and isinstance(condition.this, exp.Column)
+            and condition.this.name == marker
+            and condition.this.table.upper() == "DBT_INTERNAL_SOURCE"
+            and isinstance(condition.expression, exp.Null)
+        )
+
+    delete, update, insert = (
+        (w.args.get("matched"), w.args.get("condition"), w.args["then"])
+        for w in merge.args["whens"]
+    )
+    assert delete[0] and is_tombstone(delete[1]), merge.sql()
+    assert delete[2].sql().upper() == "DELETE", merge.sql()
+    assert update[0] and update[1] is None and isinstance(update[2], exp.Update), merge.sql()
+    assert not insert[0] and isinstance(insert[2], exp.Insert), merge.sql()
+    assert isinstance(insert[1], exp.Not) and is_tombstone(insert[1].this), merge.sql()
 
 
 def _null_safe_pair(node: exp.Expression) -> tuple[str, str] | None:
