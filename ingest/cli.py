@@ -9,7 +9,13 @@ import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
-from ingest.config import SOURCES, STARTING_OFFSETS, TRIGGERS, IngestConfig
+from ingest.config import (
+    DEFAULT_KAFKA_TIMEOUT_SECONDS,
+    SOURCES,
+    STARTING_OFFSETS,
+    TRIGGERS,
+    IngestConfig,
+)
 from ingest.rules import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_FUTURE_SKEW_SECONDS,
@@ -22,6 +28,7 @@ from smartgrid.lake import Lake
 from smartgrid.lake_checks import Need
 
 OLDEST_TIMESTAMP_ENV = "SMARTGRID_OLDEST_TIMESTAMP"
+KAFKA_TIMEOUT_ENV = "SMARTGRID_KAFKA_TIMEOUT"
 OLDEST_DEFAULT_TEXT = DEFAULT_OLDEST_TIMESTAMP.strftime("%Y-%m-%dT%H:%M:%SZ")
 _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?")
 
@@ -77,6 +84,14 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     )
     parser.add_argument("--kafka-bootstrap", metavar="HOST:PORT")
     parser.add_argument("--topic", help="Kafka topic / event hub name (default $EVENTHUB_NAME)")
+    parser.add_argument(
+        "--kafka-timeout",
+        metavar="DURATION",
+        help=(
+            "fail when no Kafka broker answers within this time, e.g. 30s (default "
+            f"${KAFKA_TIMEOUT_ENV} or {DEFAULT_KAFKA_TIMEOUT_SECONDS:g}s)"
+        ),
+    )
     for table in ("landing", "raw", "validated", "quarantine", "checkpoint"):
         parser.add_argument(
             f"--{table}-path", metavar="PATH", help=f"override the lake's default {table} location"
@@ -137,6 +152,12 @@ def config_from_args(
         kafka_bootstrap=bootstrap,
         topic=topic,
         kafka_options=kafka_options,
+        kafka_timeout_seconds=parse_duration(
+            getattr(args, "kafka_timeout", None)
+            or env.get(KAFKA_TIMEOUT_ENV)
+            or f"{DEFAULT_KAFKA_TIMEOUT_SECONDS:g}s",
+            name="--kafka-timeout",
+        ).total_seconds(),
         driver_memory=args.driver_memory,
     )
     validation = ValidationConfig(
@@ -155,7 +176,10 @@ def config_from_args(
 
 def handle(args: argparse.Namespace) -> int:
     config, validation = config_from_args(args)  # refuses bad options before Spark starts
+    from ingest.failures import check_kafka_reachable
     from ingest.job import build_ingest_spark, run_ingest, table_counts
+
+    check_kafka_reachable(config)  # a Kafka address nobody listens on: one line, no JVM started
 
     spark = build_ingest_spark(config)
     try:

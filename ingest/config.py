@@ -21,6 +21,9 @@ TRIGGERS = ("available-now", "continuous")
 STARTING_OFFSETS = ("earliest", "latest")
 
 DEFAULT_INTERVAL_SECONDS = 5.0
+# How long the Kafka client may wait for a broker before the ingest fails (--kafka-timeout).
+# The client's own defaults (60 s per API call, retried) take minutes to give up.
+DEFAULT_KAFKA_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class IngestConfig:
     kafka_bootstrap: str | None = None
     topic: str | None = None
     kafka_options: tuple[tuple[str, str | Secret], ...] = ()
+    # Bound on waiting for a broker: the pre-flight connect and the client timeouts derive from it.
+    kafka_timeout_seconds: float = DEFAULT_KAFKA_TIMEOUT_SECONDS
     # Spark: driver memory for a job that starts its own session (None: SMARTGRID_DRIVER_MEMORY).
     driver_memory: str | None = None
 
@@ -60,6 +65,10 @@ class IngestConfig:
             )
         if not (math.isfinite(self.interval_seconds) and self.interval_seconds > 0):
             raise SmartgridError(f"--interval must be positive, got {self.interval_seconds!r}")
+        if not (math.isfinite(self.kafka_timeout_seconds) and self.kafka_timeout_seconds >= 1):
+            raise SmartgridError(
+                f"--kafka-timeout must be 1 s or more, got {self.kafka_timeout_seconds!r}"
+            )
         for option, value in (
             ("--max-files-per-trigger", self.max_files_per_trigger),
             ("--max-offsets-per-trigger", self.max_offsets_per_trigger),
@@ -141,6 +150,25 @@ class IngestConfig:
             return {"availableNow": True}
         return {"processingTime": f"{round(self.interval_seconds * 1000)} milliseconds"}
 
+    def kafka_timeout_options(self) -> dict[str, str]:
+        """Client timeouts from ``kafka_timeout_seconds`` (T), so that no broker fails in ~T.
+
+        Each Kafka API call (listing offsets, describing the topic) gives up after T/2 and Spark
+        retries it once (``fetchOffset.numRetries``); one request waits at most T/2, a
+        connection attempt 5 s (growing to T/2); a consumer poll waits at most T. An explicit
+        ``kafka.*`` option (e.g. Event Hubs' recommended timeouts) still wins.
+        """
+        total = round(self.kafka_timeout_seconds * 1000)
+        half = max(500, total // 2)
+        return {
+            "kafka.default.api.timeout.ms": str(half),
+            "kafka.request.timeout.ms": str(half),
+            "kafka.socket.connection.setup.timeout.ms": str(min(5000, half)),
+            "kafka.socket.connection.setup.timeout.max.ms": str(half),
+            "fetchOffset.numRetries": "1",
+            "kafkaConsumer.pollTimeoutMs": str(total),
+        }
+
     def kafka_reader_options(self) -> dict[str, str]:
         """The Kafka source options, secrets revealed: pass straight to Spark, never log."""
         options = {
@@ -152,5 +180,6 @@ class IngestConfig:
         }
         if self.max_offsets_per_trigger is not None:
             options["maxOffsetsPerTrigger"] = str(self.max_offsets_per_trigger)
+        options.update(self.kafka_timeout_options())
         options.update({key: reveal(value) for key, value in self.kafka_options})
         return options

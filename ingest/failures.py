@@ -14,6 +14,7 @@ import socket
 from collections.abc import Callable
 
 from ingest.config import IngestConfig
+from smartgrid.errors import SmartgridError
 
 _CAUSED_BY = re.compile(r"^\s*Caused by: ([\w.$]+)(?:: (.*))?$")
 _THROWABLE = re.compile(r"^([\w.$]+(?:Exception|Error|Throwable))(?:: (.*))?$")
@@ -58,19 +59,54 @@ def _resolves(host: str) -> bool:
     return True
 
 
-def _connect(bootstrap: str) -> str | None:
-    """Why a TCP connection to the first bootstrap server fails, or None when it connects."""
-    server = bootstrap.split(",")[0].strip()
+def _connect_one(server: str, timeout: float) -> str | None:
+    """Why a TCP connection to one ``host:port`` fails, or None when it connects (or is not
+    a host:port, or its host does not resolve: the Kafka client words that itself)."""
     host, _, port = server.rpartition(":")
     if not host or not port.isdigit():
         return None
+    host = host.strip("[]")
+    if not _resolves(host):
+        return None
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=3):
+        with socket.create_connection((host, int(port)), timeout=timeout):
             return None
     except ConnectionRefusedError:
         return f"connection to {server} refused"
+    except TimeoutError:
+        return f"connection to {server} timed out after {timeout:g} s"
     except OSError as exc:
         return f"connection to {server} failed: {exc.strerror or type(exc).__name__}"
+
+
+def _connect(bootstrap: str, timeout: float = 3.0) -> str | None:
+    """Why a TCP connection to the first bootstrap server fails, or None when it connects."""
+    return _connect_one(bootstrap.split(",")[0].strip(), timeout)
+
+
+def unreachable_message(bootstrap: str, detail: str) -> str:
+    return f"cannot reach Kafka at {bootstrap} ({detail}); is it running, and is the port open?"
+
+
+def check_kafka_reachable(config: IngestConfig) -> None:
+    """Pre-flight before Spark: refuse at once when no bootstrap server accepts a connection.
+
+    A TCP connect to each server, each bounded by ``--kafka-timeout``; one that connects is
+    enough (the client needs one). A host that does not resolve is left to the Kafka client,
+    which fails at once and whose trace goes to the log.
+    """
+    if config.source != "kafka" or not config.kafka_bootstrap:
+        return
+    servers = [s.strip() for s in config.kafka_bootstrap.split(",") if s.strip()]
+    reasons = []
+    for server in servers:
+        reason = _connect_one(server, config.kafka_timeout_seconds)
+        if reason is None:
+            return
+        reasons.append(reason)
+    raise SmartgridError(
+        unreachable_message(config.kafka_bootstrap, "; ".join(reasons)), exit_code=1
+    )
 
 
 def kafka_failure(
@@ -106,7 +142,7 @@ def kafka_failure(
         return f"Kafka topic {config.topic!r} does not exist at {bootstrap}"
     if "TimeoutException" in names or "ConnectException" in names or "refused" in text:
         detail = connect(bootstrap) or f"no broker answered: {root_message or root_name}"
-        return f"cannot reach Kafka at {bootstrap} ({detail}); is it running, and is the port open?"
+        return unreachable_message(bootstrap, detail)
     if any("kafka" in name.lower() for name, _ in chain):
         return f"Kafka at {bootstrap}: {root_name}: {root_message}".rstrip(": ")
     return None

@@ -23,7 +23,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from ingest.config import IngestConfig
-from ingest.failures import failure_message, java_trace
+from ingest.failures import check_kafka_reachable, failure_message, java_trace
 from ingest.landing import IgnoredEntry, LandingWatch
 from ingest.rules import ValidationConfig
 from ingest.sources import read_events
@@ -200,6 +200,7 @@ def run_ingest(
     The default prints ``warning: ignored landing entry: <path>: <why>`` on stderr.
     """
     warn = warn or _print_warning
+    check_kafka_reachable(config)  # before Spark starts anything: a dead address fails in seconds
     watch = _landing_watch(config)
 
     def report_ignored() -> None:

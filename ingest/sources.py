@@ -18,8 +18,9 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlparse
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from ingest.config import IngestConfig
@@ -83,10 +84,42 @@ def landing_lines(files: DataFrame) -> DataFrame:
     )
 
 
+def landing_source_path(landing: str) -> str:
+    """The file source's path: a glob of the ``*.jsonl`` entries directly in the landing folder.
+
+    Given the folder itself, Spark's file source lists it recursively and infers Hive partitions
+    from sub-folder names: a sub-folder named like ``k=1/`` turns the files under it into data
+    (partition column ``k``), and two such sub-folders with different names fail every batch
+    (CONFLICTING_PARTITION_COLUMN_NAMES). A glob path lists only the matching entries, so other
+    sub-folders are never listed (``ingest.landing`` warns about them).
+    """
+    return landing.rstrip("/") + "/" + LANDING_GLOB
+
+
+def _path_depth(landing: str) -> int:
+    """Number of segments in the landing folder's path (scheme and authority left out)."""
+    parsed = urlparse(landing)
+    if parsed.scheme and parsed.scheme != "file":
+        path = parsed.path
+    else:
+        path = os.path.abspath(parsed.path if parsed.scheme else landing)
+    return len([segment for segment in path.split("/") if segment])
+
+
+def _file_depth(path_column: str) -> Column:
+    """Number of segments in a file URI's path (``file:/a/b``, ``abfss://c@host/a/b``)."""
+    path = F.regexp_replace(F.col(path_column), r"^[A-Za-z][A-Za-z0-9+.-]*:(//[^/]*)?", "")
+    return F.size(F.filter(F.split(path, "/"), lambda segment: segment != ""))
+
+
 def read_landing(spark: SparkSession, config: IngestConfig) -> DataFrame:
     """Streaming DataFrame of the landing directory's events, one row per line.
 
-    Files are read as bytes (``binaryFile``) so that raw keeps exactly what landed.
+    Files are read as bytes (``binaryFile``) so that raw keeps exactly what landed. The source
+    is the glob ``<landing>/*.jsonl`` with ``recursiveFileLookup``: no partition is inferred
+    from any folder name. The glob still matches a *directory* named ``*.jsonl``, whose files
+    Spark would then read: rows of a file that is not directly in the landing folder are
+    dropped here (``ingest.landing`` reports the directory).
     """
     if config.lake.is_local and "://" not in config.landing:
         Path(config.landing).mkdir(parents=True, exist_ok=True)
@@ -94,13 +127,18 @@ def read_landing(spark: SparkSession, config: IngestConfig) -> DataFrame:
         spark.readStream.format("binaryFile")
         .schema(BINARY_FILE_SCHEMA)
         .option("pathGlobFilter", LANDING_GLOB)
+        .option("recursiveFileLookup", "true")
     )
     if config.max_files_per_trigger is not None:
         reader = reader.option("maxFilesPerTrigger", str(config.max_files_per_trigger))
-    files = reader.load(config.landing).select(
-        F.col("content").alias("value"),
-        F.col("_metadata.file_path").alias("source_name"),
-        F.col("_metadata.file_modification_time").alias("source_timestamp"),
+    files = (
+        reader.load(landing_source_path(config.landing))
+        .select(
+            F.col("content").alias("value"),
+            F.col("_metadata.file_path").alias("source_name"),
+            F.col("_metadata.file_modification_time").alias("source_timestamp"),
+        )
+        .where(_file_depth("source_name") == _path_depth(config.landing) + 1)
     )
     return landing_lines(files)
 

@@ -118,3 +118,74 @@ def _lake():
     from smartgrid.lake import Lake
 
     return Lake("/nonexistent-lake-for-a-config")
+
+
+def test_a_closed_port_fails_in_one_line_before_spark_starts(tmp_path) -> None:
+    """``--kafka-timeout``: the pre-flight connect refuses a dead address before any JVM starts.
+
+    The whole command against a closed local port (a real socket): non-zero exit, one
+    ``error:`` line naming the address, and no checkpoint or table created.
+    """
+    lake = tmp_path / "lake"
+    port = closed_port()
+    bootstrap = ("--kafka-bootstrap", f"127.0.0.1:{port}", "--kafka-timeout", "3s")
+    result = subprocess.run(
+        [*COMMAND, "--lake", str(lake), *bootstrap],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot reach Kafka at 127.0.0.1:{port} (connection to 127.0.0.1:{port} "
+        "refused); is it running, and is the port open?"
+    ]
+    assert not (lake / "checkpoints").exists() and not (lake / "raw").exists()
+
+
+def test_the_kafka_timeout_comes_from_the_option_then_the_environment() -> None:
+    from ingest.cli import KAFKA_TIMEOUT_ENV, config_from_args
+    from pipeline.cli import build_parser
+
+    argv = ["ingest", "--source", "kafka", "--kafka-bootstrap", "h:9092", "--topic", "t"]
+    lake = ["--lake", "/nonexistent-lake-for-a-config"]
+    parser = build_parser()
+    config, _ = config_from_args(parser.parse_args([*argv, *lake]), env={})
+    assert config.kafka_timeout_seconds == 30
+    config, _ = config_from_args(parser.parse_args([*argv, *lake]), env={KAFKA_TIMEOUT_ENV: "8s"})
+    assert config.kafka_timeout_seconds == 8
+    args = parser.parse_args([*argv, *lake, "--kafka-timeout", "4s"])
+    config, _ = config_from_args(args, env={KAFKA_TIMEOUT_ENV: "8s"})
+    assert config.kafka_timeout_seconds == 4
+    options = config.kafka_reader_options()
+    # Every client wait is within the bound: one API call and its one retry, one poll.
+    assert int(options["kafka.default.api.timeout.ms"]) * 2 <= 4000
+    assert int(options["kafka.request.timeout.ms"]) <= 2000
+    assert options["fetchOffset.numRetries"] == "1"
+    assert int(options["kafkaConsumer.pollTimeoutMs"]) <= 4000
+    with pytest.raises(SmartgridError, match="--kafka-timeout"):
+        config_from_args(parser.parse_args([*argv, *lake, "--kafka-timeout", "0s"]), env={})
+
+
+def test_a_broker_that_never_answers_fails_with_the_configured_timeouts(spark, lake) -> None:
+    """A socket that accepts connections and never answers (a hung broker): the pre-flight
+    connects, and the Kafka client's timeouts, derived from ``kafka_timeout_seconds``, end the
+    query with one line (with the client's defaults this takes minutes)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        config = IngestConfig(
+            lake=lake,
+            source="kafka",
+            kafka_bootstrap=f"127.0.0.1:{port}",
+            topic="t",
+            kafka_timeout_seconds=3,
+        )
+        with pytest.raises(SmartgridError) as err:
+            run_ingest(config, spark=spark)
+    message = str(err.value)
+    assert message.startswith(f"cannot reach Kafka at 127.0.0.1:{port} (no broker answered: ")
+    assert "\n" not in message

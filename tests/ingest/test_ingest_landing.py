@@ -79,3 +79,24 @@ def test_a_clean_landing_folder_reports_nothing(spark, lake, capsys) -> None:
     summary = run_ingest(IngestConfig(lake=lake), spark=spark)
     assert summary.ignored == 0 and "ignored" not in summary.format()
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_sub_folder_named_like_a_partition_is_ignored_too(spark, lake, capsys) -> None:
+    """``k=1/`` looks like a Hive partition to Spark's file source: it must not break the stream."""
+    landing = Path(lake.landing)
+    write_landing_file(landing, "a.jsonl", [body(make_event(1)), body(make_event(2))])
+    write_landing_file(landing / "k=1", "x.json", [body(make_event(3))])
+    write_landing_file(landing / "k=1", "y.jsonl", [body(make_event(4))])
+    write_landing_file(landing / "day=2025-01-01" / "hour=00", "z.jsonl", [body(make_event(5))])
+    config = IngestConfig(lake=lake)
+    summary = run_ingest(config, spark=spark)
+    assert (summary.raw, summary.validated, summary.ignored) == (2, 2, 2)
+    err = capsys.readouterr().err
+    assert "warning: ignored landing entry: k=1/: a sub-folder" in err
+    assert "warning: ignored landing entry: day=2025-01-01/: a sub-folder" in err
+
+    # Later files keep being ingested next to the partition-like folders.
+    write_landing_file(landing, "b.jsonl", [body(make_event(6))])
+    write_landing_file(landing / "k=2", "w.jsonl", [body(make_event(7))])
+    again = run_ingest(config, spark=spark)
+    assert (again.raw, again.validated) == (1, 1)
