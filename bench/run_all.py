@@ -5,6 +5,7 @@
     python bench/run_all.py --quick              # tiny sizes: a smoke run of each script
     python bench/run_all.py --dry-run --sweeps   # the commands only
     python bench/run_all.py ingest dbt-sweep     # only these (a sweep named here runs)
+    python bench/run_all.py producer --record    # names before --record (it takes a PATH)
 
 Each benchmark measures its baseline in the same run and prints the ratio, so the ratios hold on
 a busy machine where absolute rates do not. The default sizes are the README's (its Performance
@@ -126,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="print the commands only")
     parser.add_argument("only", nargs="*", help="run only these (e.g. producer ingest-sweep)")
     args = parser.parse_args(argv)
+    if args.record in NAMES:  # `--record ingest`: argparse took the name as the PATH
+        parser.error(f"--record took {args.record!r} as its PATH: put the names before --record")
     unknown = sorted(set(args.only) - set(NAMES))
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; names: {', '.join(NAMES)}")
