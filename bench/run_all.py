@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _common import add_record_option
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SWEEP_EVENTS = "250000,500000,1000000,2000000"
@@ -117,13 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sweeps", action="store_true", help="also the capacity sweeps (ingest, kafka, dbt)"
     )
-    parser.add_argument(
-        "--record",
-        nargs="?",
-        const="",
-        metavar="PATH",
-        help="the recording benchmarks write capacity/measured.json (or PATH)",
-    )
+    add_record_option(parser, "the recording benchmarks' figures")
     parser.add_argument("--dry-run", action="store_true", help="print the commands only")
     parser.add_argument("only", nargs="*", help="run only these (e.g. producer ingest-sweep)")
     args = parser.parse_args(argv)
