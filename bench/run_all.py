@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     if took:
         print("\n" + "\n".join(f"{n:<15} {s:7.1f} s  exit {c}" for n, s, c in took))
     if failed:
-        print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
+        # bench_ingest.py also exits 1 when its goal is not met, which --quick's sizes never meet
+        print(f"\nnon-zero exit (failed, or a goal not met): {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
 
