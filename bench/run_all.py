@@ -1,6 +1,6 @@
 """Run every benchmark under bench/ in turn (``make bench``), at the sizes the README cites.
 
-    python bench/run_all.py                      # every row of the README's Performance table
+    python bench/run_all.py                      # each bench/ row of the README's Performance table
     python bench/run_all.py --sweeps --record    # and the capacity model's sweeps, recorded
     python bench/run_all.py --quick              # tiny sizes: a smoke run of each script
     python bench/run_all.py --dry-run --sweeps   # the commands only
