@@ -57,7 +57,7 @@ BENCHMARKS = (
     ),
     Bench("ingest", "bench_ingest.py", ("--events", "2000000"), ("--events", "5000", "--files", "2")),
     Bench(
-        "kafka", "bench_kafka.py", ("--events", "500000"), ("--events", "2000", "--partitions", "1")
+        "kafka", "bench_kafka.py", ("--events", "500000"), ("--events", "2000")
     ),
     Bench(
         "dbt", "bench_dbt.py", ("--repeat", "1"), ("--meters", "20", "--days", "0.5"),
@@ -71,7 +71,7 @@ BENCHMARKS = (
     ),
     Bench(
         "kafka-sweep", "bench_kafka.py", ("--sweep", SWEEP_EVENTS),
-        ("--sweep", "2000,4000", "--partitions", "1"), records=True, sweep=True,
+        ("--sweep", "2000,4000"), records=True, sweep=True,
     ),
     Bench(
         "dbt-sweep", "bench_dbt.py",
