@@ -32,19 +32,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import (
+    Timer,
+    add_record_option,
+    add_sweep_option,
+    positive_int,
+    record_if_asked,
+    sizes,
+    work_dir,
+)
 
-from smartgrid.lake import Lake  # noqa: E402
-from transform import runner as dbt_runner  # noqa: E402
+from smartgrid.lake import Lake
+from transform import runner as dbt_runner
 
 GOAL = 0.15
 START_EPOCH = 1_735_689_600  # 2025-01-01T00:00:00Z
@@ -96,13 +101,12 @@ def timed_run(
     lake: Lake, spark, args: list[str], dbt_vars: dict
 ) -> tuple[float, list[tuple[str, float]]]:
     """Wall time of ``dbt <args>`` and the time of each node it ran (hooks included)."""
-    start = time.perf_counter()
-    result = dbt_runner.run_dbt(args, lake, dbt_vars=dbt_vars, spark=spark)
-    elapsed = time.perf_counter() - start
+    with Timer() as run:
+        result = dbt_runner.run_dbt(args, lake, dbt_vars=dbt_vars, spark=spark)
     if not result.success:
         raise SystemExit(f"dbt {' '.join(args)} failed")
     nodes = [(r.node.name, r.execution_time) for r in getattr(result.result, "results", [])]
-    return elapsed, nodes
+    return run.seconds, nodes
 
 
 def print_nodes(title: str, elapsed: float, nodes: list[tuple[str, float]]) -> None:
@@ -121,9 +125,9 @@ def table_bytes(spark, table: str) -> int:
 
 def sweep(options: argparse.Namespace) -> int:
     """Each base in a fresh process and lake; then the curves and, with --record, the figures."""
-    from measured import master_cores, record
+    from measured import master_cores
 
-    bases = [int(n) for n in options.sweep.split(",")]
+    bases = sizes(options.sweep, at_least=1)
     meters, interval = options.meters, options.interval_seconds
     points = []
     for base in bases:
@@ -160,31 +164,30 @@ def sweep(options: argparse.Namespace) -> int:
             f"{'met' if growth <= 1.2 else 'NOT met'}); full refresh "
             f"{by_base[ten]['full'] / by_base[five]['full']:.2f}x"
         )
-    if options.record is not None:
-        top = by_base[max(by_base)]
-        floor = top["no_new_data"]
-        figures = {
-            "dbt_incremental_floor_seconds": floor,
-            "dbt_incremental_rows_per_second": top["added"] / max(top["incremental"] - floor, 1e-3),
-            "dbt_local_cores": float(master_cores()),
-            "curated_bytes_per_row": top["curated_bytes"] / top["curated_rows"],
-        }
-        if growth is not None:
-            figures["dbt_incremental_growth_5m_to_10m"] = growth
-        record(
-            figures,
-            f"bench/bench_dbt.py --sweep {options.sweep} --new-rows {options.new_rows}: "
-            f"largest base; curves {json.dumps(points)}",
-            path=Path(options.record) if options.record else None,
-        )
+    top = by_base[max(by_base)]
+    floor = top["no_new_data"]
+    figures = {
+        "dbt_incremental_floor_seconds": floor,
+        "dbt_incremental_rows_per_second": top["added"] / max(top["incremental"] - floor, 1e-3),
+        "dbt_local_cores": float(master_cores()),
+        "curated_bytes_per_row": top["curated_bytes"] / top["curated_rows"],
+    }
+    if growth is not None:
+        figures["dbt_incremental_growth_5m_to_10m"] = growth
+    record_if_asked(
+        options,
+        figures,
+        f"bench/bench_dbt.py --sweep {options.sweep} --new-rows {options.new_rows}: "
+        f"largest base; curves {json.dumps(points)}",
+    )
     return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--meters", type=int, default=1000)
+    parser.add_argument("--meters", type=positive_int, default=1000)
     parser.add_argument("--days", type=float, default=7)
-    parser.add_argument("--interval-seconds", type=int, default=60)
+    parser.add_argument("--interval-seconds", type=positive_int, default=60)
     parser.add_argument("--new-fraction", type=float, default=0.01)
     parser.add_argument("--lake", help="lake directory (default: a temporary one, removed after)")
     parser.add_argument(
@@ -193,15 +196,11 @@ def main() -> int:
         default=0,
         help="more incremental runs, each after as many new readings again",
     )
-    parser.add_argument("--sweep", metavar="N,N,...", help="base readings for the base sweep")
-    parser.add_argument("--new-rows", type=int, default=100_000, help="new readings per run")
+    add_sweep_option(parser, "base readings for the base sweep")
     parser.add_argument(
-        "--record",
-        nargs="?",
-        const="",
-        metavar="PATH",
-        help="write the sweep's figures into capacity/measured.json (or PATH)",
+        "--new-rows", type=positive_int, default=100_000, help="new readings per run"
     )
+    add_record_option(parser, "the sweep's figures")
     parser.add_argument("--json-out", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.sweep:
@@ -211,8 +210,6 @@ def main() -> int:
     if options.repeat < 0:
         parser.error("--repeat >= 0")
 
-    root = options.lake or tempfile.mkdtemp(prefix="smartgrid-bench-dbt-")
-    lake = Lake.resolve(root).ensure()
     per_meter = int(options.days * 86400 // options.interval_seconds)
     new_per_meter = max(1, round(per_meter * options.new_fraction))
     # max_gap_seconds may not be below the interval (the dbt project refuses it)
@@ -220,7 +217,8 @@ def main() -> int:
         "nominal_interval_seconds": options.interval_seconds,
         "max_gap_seconds": max(900, options.interval_seconds),
     }
-    try:
+    with work_dir(options.lake, "smartgrid-bench-dbt-") as root:
+        lake = Lake.resolve(str(root)).ensure()
         spark = dbt_runner.start_spark(lake)
         base = write_readings(
             spark,
@@ -258,9 +256,6 @@ def main() -> int:
         clean_rows = spark.table("smartgrid.int_meter_readings__clean").count()
         curated_rows = spark.table("smartgrid.fct_meter_readings").count()
         curated_bytes = table_bytes(spark, "smartgrid.fct_meter_readings")
-    finally:
-        if not options.lake:
-            shutil.rmtree(root, ignore_errors=True)
 
     ratio = incremental / full
     print_nodes("dbt run --full-refresh, per node", full, full_nodes)

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import argparse
 import gc
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
+from _common import Timer, add_record_option, best_rate, positive_int, record_if_asked
 from azure.eventhub import EventData, EventDataBatch
 
 from producer.fleet import build_fleet
@@ -73,17 +72,10 @@ def bare_loop_from_bodies(bodies: list[bytes], keys: list[str]) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--meters", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3, help="best of N runs of each")
-    parser.add_argument(
-        "--record",
-        nargs="?",
-        const="",
-        metavar="PATH",
-        help="write events/s per core and bytes per event in a batch into "
-        "capacity/measured.json (or PATH)",
-    )
+    parser.add_argument("--events", type=positive_int, default=100_000)
+    parser.add_argument("--meters", type=positive_int, default=100)
+    parser.add_argument("--repeat", type=positive_int, default=3, help="best of N runs of each")
+    add_record_option(parser, "events/s per core and bytes per event in a batch")
     args = parser.parse_args()
     steps = max(1, args.events // args.meters)
     simulation = Simulation(
@@ -102,15 +94,15 @@ def main() -> int:
         keys = [key for batch in batches for key in batch.partition_keys()]
         ready = [EventData(body) for body in bodies]
         gc.collect()
-        started = time.process_time()
-        assert bare_loop(ready, keys) == total
-        bare_times.append(time.process_time() - started)
+        with Timer(time.process_time) as bare:
+            assert bare_loop(ready, keys) == total
+        bare_times.append(bare.seconds)
         del ready
 
         gc.collect()
-        started = time.process_time()
-        assert bare_loop_from_bodies(bodies, keys) == total
-        floor_times.append(time.process_time() - started)
+        with Timer(time.process_time) as floor:
+            assert bare_loop_from_bodies(bodies, keys) == total
+        floor_times.append(floor.seconds)
 
         clients: list[InMemoryClient] = []
 
@@ -120,14 +112,14 @@ def main() -> int:
 
         sink = EventHubsSink(config, client_factory=factory)
         gc.collect()
-        started = time.process_time()
-        for batch in batches:
-            sink.send(batch)
-        sink.close()
-        sink_times.append(time.process_time() - started)
+        with Timer(time.process_time) as sending:
+            for batch in batches:
+                sink.send(batch)
+            sink.close()
+        sink_times.append(sending.seconds)
         assert sink.events_sent == total
-    sink_rate, bare_rate = total / min(sink_times), total / min(bare_times)
-    floor_rate = total / min(floor_times)
+    sink_rate, bare_rate = best_rate(total, sink_times), best_rate(total, bare_times)
+    floor_rate = best_rate(total, floor_times)
     print(
         f"events: {total:,} from {args.meters} meters (partition keys); best of {args.repeat}, CPU time"
     )
@@ -141,19 +133,15 @@ def main() -> int:
     batch_bytes = sum(c.bytes for c in clients) / sum(c.sent for c in clients)
     body_bytes = sum(len(body) for body in bodies) / len(bodies)
     print(f"bytes per event: body {body_bytes:.1f}, in an EventDataBatch {batch_bytes:.1f}")
-    if args.record is not None:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from measured import record
-
-        record(
-            {
-                "eventhubs_sink_events_per_second_per_core": sink_rate,
-                "eventhubs_bytes_per_event": batch_bytes,
-            },
-            f"bench/bench_eventhubs_sink.py --events {args.events} --repeat {args.repeat}: "
-            "CPU time, one core",
-            path=Path(args.record) if args.record else None,
-        )
+    record_if_asked(
+        args,
+        {
+            "eventhubs_sink_events_per_second_per_core": sink_rate,
+            "eventhubs_bytes_per_event": batch_bytes,
+        },
+        f"bench/bench_eventhubs_sink.py --events {args.events} --repeat {args.repeat}: "
+        "CPU time, one core",
+    )
     return 0
 
 

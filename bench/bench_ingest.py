@@ -28,20 +28,26 @@ import argparse
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import (
+    Timer,
+    add_record_option,
+    add_sweep_option,
+    fit_rate,
+    positive_int,
+    rate,
+    record_if_asked,
+    sizes,
+    work_dir,
+)
 
-from ingest.config import IngestConfig  # noqa: E402
-from ingest.job import run_ingest, table_counts  # noqa: E402
-from smartgrid.lake import Lake  # noqa: E402
+from ingest.config import IngestConfig
+from ingest.job import run_ingest, table_counts
+from smartgrid.lake import Lake
 
 GOAL_EVENTS_PER_SECOND = 200_000
 GOAL_RATIO = 0.5
@@ -104,79 +110,79 @@ def generate_landing(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=2_000_000)
-    parser.add_argument("--files", type=int, default=40)
+    parser.add_argument("--events", type=positive_int, default=2_000_000)
+    parser.add_argument("--files", type=positive_int, default=40)
     parser.add_argument("--workdir", help="keep data here (default: a temporary directory)")
-    parser.add_argument("--sweep", metavar="N,N,...", help="event counts for the size sweep")
+    add_sweep_option(parser, "event counts for the size sweep")
     parser.add_argument("--masters", default="1,2", help="local[k] cores to sweep (default: 1,2)")
-    parser.add_argument(
-        "--record",
-        nargs="?",
-        const="",
-        metavar="PATH",
-        help="write the sweep's figures into capacity/measured.json (or PATH)",
-    )
+    add_record_option(parser, "the sweep's figures")
     parser.add_argument("--sweep-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.sweep_child:
-        return sweep_child([int(n) for n in args.sweep_child.split(",")], args.files)
+        return sweep_child(sizes(args.sweep_child, at_least=1), args.files)
     if args.sweep:
         return sweep(args)
 
-    work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-ingest-"))
-    try:
+    with work_dir(args.workdir, "bench-ingest-") as work:
         lake = Lake.resolve(str(work / "lake")).ensure()
-        t0 = time.perf_counter()
-        bad = generate_landing(Path(lake.landing), args.events, args.files)
+        with Timer() as generating:
+            bad = generate_landing(Path(lake.landing), args.events, args.files)
         print(
             f"generated {args.events} events ({bad} bad) in {args.files} files "
-            f"in {time.perf_counter() - t0:.1f} s"
+            f"in {generating.seconds:.1f} s"
         )
 
         config = IngestConfig(lake=lake)
         from ingest.job import build_ingest_spark
 
         spark = build_ingest_spark(config)
-        spark.range(1).count()  # JVM warm-up outside both timings
+        try:
+            result = measure(spark, config, str(work / "baseline"), args.events, bad)
+        finally:
+            spark.stop()
+        return 0 if result["met"] else 1
 
-        t0 = time.perf_counter()
+
+def measure(spark, config: IngestConfig, baseline_table: str, events: int, bad: int) -> dict:
+    """The baseline then the ingest of the landing files, in ``spark``; prints both and the
+    ratio. The session is the caller's (tests pass theirs)."""
+    spark.range(1).count()  # JVM warm-up outside both timings
+    with Timer() as baseline:
         (
             spark.read.option("pathGlobFilter", "*.jsonl")
-            .json(lake.landing)
+            .json(config.lake.landing)
             .write.format("delta")
             .mode("overwrite")
-            .save(str(work / "baseline"))
+            .save(baseline_table)
         )
-        baseline_seconds = time.perf_counter() - t0
-        baseline_rate = args.events / baseline_seconds
+    baseline_rate = rate(events, baseline.seconds)
 
-        summary = run_ingest(config, spark=spark)
-        counts = table_counts(spark, config)
-        assert counts.raw == args.events, (counts, args.events)
-        assert counts.validated + counts.quarantined == args.events, counts
-        assert counts.quarantined == bad, (counts.quarantined, bad)
-        rate = summary.events_per_second
-        ratio = rate / baseline_rate
+    summary = run_ingest(config, spark=spark)
+    counts = table_counts(spark, config)
+    assert counts.raw == events, (counts, events)
+    assert counts.validated + counts.quarantined == events, counts
+    assert counts.quarantined == bad, (counts.quarantined, bad)
+    ingest_rate = summary.events_per_second
+    ratio = ingest_rate / baseline_rate
 
-        print(
-            f"baseline spark.read.json -> 1 Delta table: {baseline_seconds:6.1f} s "
-            f"{baseline_rate:>12,.0f} events/s"
-        )
-        print(
-            f"ingest -> raw+validated+quarantine:        {summary.seconds:6.1f} s "
-            f"{rate:>12,.0f} events/s  ({summary.batches} batch(es))"
-        )
-        print(
-            f"ratio ingest/baseline: {ratio:.2f}x "
-            f"(goal >= {GOAL_RATIO}x); goal >= {GOAL_EVENTS_PER_SECOND:,} events/s: "
-            f"{'met' if rate >= GOAL_EVENTS_PER_SECOND else 'NOT met'}"
-        )
-        print(counts.format())
-        spark.stop()
-        return 0 if rate >= GOAL_EVENTS_PER_SECOND and ratio >= GOAL_RATIO else 1
-    finally:
-        if not args.workdir:
-            shutil.rmtree(work, ignore_errors=True)
+    print(
+        f"baseline spark.read.json -> 1 Delta table: {baseline.seconds:6.1f} s "
+        f"{baseline_rate:>12,.0f} events/s"
+    )
+    print(
+        f"ingest -> raw+validated+quarantine:        {summary.seconds:6.1f} s "
+        f"{ingest_rate:>12,.0f} events/s  ({summary.batches} batch(es))"
+    )
+    print(
+        f"ratio ingest/baseline: {ratio:.2f}x "
+        f"(goal >= {GOAL_RATIO}x); goal >= {GOAL_EVENTS_PER_SECOND:,} events/s: "
+        f"{'met' if ingest_rate >= GOAL_EVENTS_PER_SECOND else 'NOT met'}"
+    )
+    print(counts.format())
+    return {
+        "ratio": ratio,
+        "met": ingest_rate >= GOAL_EVENTS_PER_SECOND and ratio >= GOAL_RATIO,
+    }
 
 
 def delta_bytes(table: str) -> int:
@@ -188,7 +194,7 @@ def delta_bytes(table: str) -> int:
     )
 
 
-def sweep_child(sizes: list[int], files: int) -> int:
+def sweep_child(counts_to_run: list[int], files: int) -> int:
     """One process, one master (SMARTGRID_SPARK_MASTER): every size into a fresh lake."""
     from ingest.job import build_ingest_spark
 
@@ -196,9 +202,8 @@ def sweep_child(sizes: list[int], files: int) -> int:
     points = []
     # The first size twice: the first ingest in a JVM pays its warm-up (class loading, code
     # generation), which is not the fixed cost of a run; that first run is left out.
-    for number, events in enumerate([sizes[0], *sizes]):
-        work = Path(tempfile.mkdtemp(prefix="bench-ingest-sweep-"))
-        try:
+    for number, events in enumerate([counts_to_run[0], *counts_to_run]):
+        with work_dir(None, "bench-ingest-sweep-") as work:
             lake = Lake.resolve(str(work / "lake")).ensure()
             generate_landing(Path(lake.landing), events, files)
             config = IngestConfig(lake=lake)
@@ -221,8 +226,6 @@ def sweep_child(sizes: list[int], files: int) -> int:
                 }
             )
             print(f"  {events:>10,} events: {summary.seconds:6.1f} s", flush=True)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
     if spark is not None:
         spark.stop()
     print("SWEEP " + json.dumps(points), flush=True)
@@ -231,12 +234,9 @@ def sweep_child(sizes: list[int], files: int) -> int:
 
 def sweep(args: argparse.Namespace) -> int:
     """Each master in a fresh process (a JVM's master is fixed), then the least-squares fits."""
-    from measured import fit_line, record
-
-    if len({int(n) for n in args.sweep.split(",")}) < 2:
-        raise SystemExit("--sweep needs two different sizes at least")
+    sizes(args.sweep)  # two different sizes at least, before any work
     masters = [int(k) for k in args.masters.split(",")]
-    fits: dict[int, tuple[float, float]] = {}
+    fits: dict[int, tuple[float, float]] = {}  # cores -> (fixed seconds, events/s)
     largest: dict = {}
     for cores in masters:
         print(f"local[{cores}]:", flush=True)
@@ -251,38 +251,34 @@ def sweep(args: argparse.Namespace) -> int:
         lines = done.stdout.splitlines()
         print("\n".join(line for line in lines if not line.startswith("SWEEP ")))
         points = json.loads(next(ln for ln in lines if ln.startswith("SWEEP "))[6:])
-        fixed, slope = fit_line([p["events"] for p in points], [p["seconds"] for p in points])
-        fits[cores] = (fixed, slope)
         largest = max(points, key=lambda p: p["events"])
-        if slope <= 0:
-            print(f"local[{cores}]: time does not grow with size; sizes too small or machine busy")
+        fit = fit_rate(
+            f"local[{cores}]", [p["events"] for p in points], [p["seconds"] for p in points]
+        )
+        if fit is None:
             return 1
-        rate = 1 / slope
+        fixed, events_rate = fits[cores] = fit
         print(
-            f"local[{cores}] fit: seconds = {fixed:.2f} + events / {rate:,.0f}  "
-            f"-> {rate / cores:,.0f} events/s per core, fixed cost {fixed:.2f} s"
+            f"local[{cores}] fit: seconds = {fixed:.2f} + events / {events_rate:,.0f}  "
+            f"-> {events_rate / cores:,.0f} events/s per core, fixed cost {fixed:.2f} s"
         )
     if len(fits) > 1:
         low, high = min(fits), max(fits)
-        scaling = fits[low][1] / fits[high][1] / (high / low)
+        scaling = fits[high][1] / fits[low][1] / (high / low)
         print(f"scaling local[{low}] -> local[{high}]: {scaling:.2f} of linear (same run)")
-    if args.record is not None:
-        cores = max(fits)
-        fixed, slope = fits[cores]
-        how = (
-            f"bench/bench_ingest.py --sweep {args.sweep} --masters {args.masters}: "
-            f"least squares at local[{cores}]"
-        )
-        record(
-            {
-                "ingest_events_per_second_per_core": 1 / slope / cores,
-                "ingest_fixed_seconds": max(fixed, 0.0),
-                "raw_bytes_per_row": largest["raw_bytes"] / largest["events"],
-                "validated_bytes_per_row": largest["validated_bytes"] / largest["validated_rows"],
-            },
-            how,
-            path=Path(args.record) if args.record else None,
-        )
+    cores = max(fits)
+    fixed, events_rate = fits[cores]
+    record_if_asked(
+        args,
+        {
+            "ingest_events_per_second_per_core": events_rate / cores,
+            "ingest_fixed_seconds": max(fixed, 0.0),
+            "raw_bytes_per_row": largest["raw_bytes"] / largest["events"],
+            "validated_bytes_per_row": largest["validated_bytes"] / largest["validated_rows"],
+        },
+        f"bench/bench_ingest.py --sweep {args.sweep} --masters {args.masters}: "
+        f"least squares at local[{cores}]",
+    )
     return 0
 
 

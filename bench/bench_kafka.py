@@ -25,21 +25,27 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import (
+    add_record_option,
+    add_sweep_option,
+    fit_rate,
+    positive_int,
+    rate,
+    record_if_asked,
+    sizes,
+    work_dir,
+)
 
-from ingest.config import IngestConfig  # noqa: E402
-from ingest.job import run_ingest  # noqa: E402
-from kafka_broker import create_topic, running_broker  # noqa: E402
-from producer.faults import parse_fault_spec  # noqa: E402
-from producer.options import ProduceOptions  # noqa: E402
-from producer.run import produce  # noqa: E402
-from producer.sinks import make_sink  # noqa: E402
-from smartgrid.lake import Lake  # noqa: E402
+from ingest.config import IngestConfig
+from ingest.job import run_ingest
+from kafka_broker import create_topic, running_broker
+from producer.faults import parse_fault_spec
+from producer.options import ProduceOptions
+from producer.run import produce
+from producer.sinks import make_sink
+from smartgrid.lake import Lake
 
 TOPIC = "bench-meter-readings"
 FAULTS = "duplicate=0.005,late=0.005,malformed=0.002,voltage=0.002"
@@ -59,15 +65,15 @@ def _options(events: int, seed: int, meters: int = METERS) -> ProduceOptions:
 
 
 def _row(name: str, events: int, seconds: float) -> float:
-    rate = events / seconds if seconds > 0 else 0.0
-    print(f"  {name:<34} {events:>10,} events {seconds:>7.2f} s {rate:>12,.0f} events/s")
-    return rate
+    per_second = rate(events, seconds)
+    print(f"  {name:<34} {events:>10,} events {seconds:>7.2f} s {per_second:>12,.0f} events/s")
+    return per_second
 
 
 def run(events: int, seed: int, bootstrap: str | None, partitions: int) -> dict:
     from ingest.job import build_ingest_spark
 
-    with tempfile.TemporaryDirectory(prefix="smartgrid-bench-kafka-") as tmp:
+    with work_dir(None, "smartgrid-bench-kafka-") as tmp:
         broker_lake = Lake.resolve(f"{tmp}/broker")
         with contextlib.ExitStack() as stack:
             if bootstrap is None:
@@ -125,52 +131,43 @@ def run(events: int, seed: int, bootstrap: str | None, partitions: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=500_000)
+    parser.add_argument("--events", type=positive_int, default=500_000)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--partitions", type=positive_int, default=4)
     parser.add_argument("--bootstrap", help="use this running broker instead of starting one")
-    parser.add_argument("--sweep", metavar="N,N,...", help="event counts for the size sweep")
-    parser.add_argument(
-        "--record",
-        nargs="?",
-        const="",
-        metavar="PATH",
-        help="write the Kafka ingest's rate per core and fixed cost into capacity/measured.json",
-    )
+    add_sweep_option(parser, "event counts for the size sweep")
+    add_record_option(parser, "the Kafka ingest's rate per core and fixed cost")
     args = parser.parse_args()
     if not args.sweep:
         run(args.events, args.seed, args.bootstrap, args.partitions)
         return 0
-    from measured import fit_line, master_cores, record
+    from measured import master_cores
 
-    points = [
-        run(int(n), args.seed, args.bootstrap, args.partitions) for n in args.sweep.split(",")
-    ]
+    points = [run(n, args.seed, args.bootstrap, args.partitions) for n in sizes(args.sweep)]
     cores = master_cores()
     figures = {}
     for source in ("files", "kafka"):
-        fixed, slope = fit_line(
-            [p["events"] for p in points], [p[f"{source}_seconds"] for p in points]
+        fit = fit_rate(
+            source, [p["events"] for p in points], [p[f"{source}_seconds"] for p in points]
         )
-        if slope <= 0:
-            print(f"{source}: time does not grow with size; sizes too small or machine busy")
+        if fit is None:
             return 1
+        fixed, events_rate = fit
         print(
-            f"{source} fit at local[{cores}]: seconds = {fixed:.2f} + events / {1 / slope:,.0f} "
-            f"-> {1 / slope / cores:,.0f} events/s per core"
+            f"{source} fit at local[{cores}]: seconds = {fixed:.2f} + events / {events_rate:,.0f} "
+            f"-> {events_rate / cores:,.0f} events/s per core"
         )
         if source == "kafka":
             figures = {
-                "kafka_ingest_events_per_second_per_core": 1 / slope / cores,
+                "kafka_ingest_events_per_second_per_core": events_rate / cores,
                 "kafka_ingest_fixed_seconds": max(fixed, 0.0),
             }
-    if args.record is not None:
-        record(
-            figures,
-            f"bench/bench_kafka.py --sweep {args.sweep} --partitions {args.partitions}: "
-            f"least squares at local[{cores}]",
-            path=Path(args.record) if args.record else None,
-        )
+    record_if_asked(
+        args,
+        figures,
+        f"bench/bench_kafka.py --sweep {args.sweep} --partitions {args.partitions}: "
+        f"least squares at local[{cores}]",
+    )
     return 0
 
 

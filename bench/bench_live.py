@@ -21,16 +21,14 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, positive_int, work_dir
 
-from pipeline.freshness import RefreshPoint, measure  # noqa: E402
-from pipeline.live import FRESHNESS_GOAL_SECONDS  # noqa: E402
+from pipeline.freshness import RefreshPoint, measure
+from pipeline.live import FRESHNESS_GOAL_SECONDS
 
 MODES = {
     "live": {},
@@ -81,7 +79,7 @@ def run_mode(mode: str, seconds: float, meters: int) -> dict:
         while not done.wait(5):
             loads.append(os.getloadavg()[0])
 
-    with tempfile.TemporaryDirectory(prefix="bench_live_") as tmp:
+    with work_dir(None, "bench_live_") as tmp:
         result = Path(tmp) / "result.json"
         command = [
             sys.executable,
@@ -151,7 +149,7 @@ def fmt(value: float | None) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--for", dest="seconds", type=float, default=300.0)
-    parser.add_argument("--meters", type=int, default=1000)
+    parser.add_argument("--meters", type=positive_int, default=1000)
     parser.add_argument("--no-baseline", action="store_true", help="the live mode only")
     parser.add_argument("--child", choices=sorted(MODES), help=argparse.SUPPRESS)
     parser.add_argument("--lake", help=argparse.SUPPRESS)

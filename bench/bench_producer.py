@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import gc
 import io
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import orjson
+from _common import Timer, add_record_option, best_rate, positive_int, record_if_asked, work_dir
 
 from producer.options import ProduceOptions
 from producer.run import produce
@@ -50,11 +50,10 @@ def ready_made_readings(count: int) -> list[dict]:
 
 def baseline(readings: list[dict], path: Path) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of the plain loop."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    with path.open("wb") as handle:
+    with Timer() as wall, Timer(time.process_time) as cpu, path.open("wb") as handle:
         for reading in readings:
             handle.write(orjson.dumps(reading) + b"\n")
-    return time.perf_counter() - wall, time.process_time() - cpu
+    return wall.seconds, cpu.seconds
 
 
 def producer(events: int, lake: Lake) -> tuple[float, float, int]:
@@ -66,25 +65,18 @@ def producer(events: int, lake: Lake) -> tuple[float, float, int]:
         seed=42,
         progress_every=0,
     )
-    wall, cpu = time.perf_counter(), time.process_time()
-    summary = produce(options, lake, stderr=io.StringIO())
-    return time.perf_counter() - wall, time.process_time() - cpu, summary.events_sent
+    with Timer() as wall, Timer(time.process_time) as cpu:
+        summary = produce(options, lake, stderr=io.StringIO())
+    return wall.seconds, cpu.seconds, summary.events_sent
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3, help="best of N runs of each")
-    parser.add_argument(
-        "--record",
-        nargs="?",
-        const="",
-        metavar="PATH",
-        help="write events/s per core and bytes per event on the wire into "
-        "capacity/measured.json (or PATH)",
-    )
+    parser.add_argument("--events", type=positive_int, default=1_000_000)
+    parser.add_argument("--repeat", type=positive_int, default=3, help="best of N runs of each")
+    add_record_option(parser, "events/s per core and bytes per event on the wire")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-producer-") as tmp:
+    with work_dir(None, "bench-producer-") as tmp:
         readings = ready_made_readings(args.events)
         # The million ready-made dicts would otherwise make every GC pass slow, in both loops.
         gc.collect()
@@ -99,11 +91,10 @@ def main() -> int:
         # Bytes on the wire: the landing files' JSON Lines, one event per line.
         landing = Path(Lake.resolve(f"{tmp}/lake-{args.repeat - 1}").landing)
         wire_bytes = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file()) / sent
-    base_wall, base_cpu = (
-        len(readings) / min(w for w, _ in base),
-        len(readings) / min(c for _, c in base),
-    )
-    prod_wall, prod_cpu = sent / min(w for w, _ in prod), sent / min(c for _, c in prod)
+    base_wall = best_rate(len(readings), [w for w, _ in base])
+    base_cpu = best_rate(len(readings), [c for _, c in base])
+    prod_wall = best_rate(sent, [w for w, _ in prod])
+    prod_cpu = best_rate(sent, [c for _, c in prod])
     print(f"events: {sent:,} (producer), {len(readings):,} (baseline); best of {args.repeat}")
     print(
         f"producer, local sink, generation included: {prod_wall:,.0f} events/s wall, {prod_cpu:,.0f} per CPU-second"
@@ -115,18 +106,12 @@ def main() -> int:
         f"ratio: {prod_wall / base_wall:.2f}x wall, {prod_cpu / base_cpu:.2f}x CPU (goal >= 1.0x)"
     )
     print(f"bytes per event on the wire (JSON line): {wire_bytes:.1f}")
-    if args.record is not None:
-        import sys
-
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from measured import record
-
-        record(
-            {"producer_events_per_second_per_core": prod_cpu, "wire_bytes_per_event": wire_bytes},
-            f"bench/bench_producer.py --events {args.events} --repeat {args.repeat}: "
-            "per CPU-second, local sink",
-            path=Path(args.record) if args.record else None,
-        )
+    record_if_asked(
+        args,
+        {"producer_events_per_second_per_core": prod_cpu, "wire_bytes_per_event": wire_bytes},
+        f"bench/bench_producer.py --events {args.events} --repeat {args.repeat}: "
+        "per CPU-second, local sink",
+    )
     return 0
 
 

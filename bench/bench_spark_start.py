@@ -22,13 +22,11 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, positive_int, work_dir
 
-from smartgrid import jars  # noqa: E402
+from smartgrid import jars
 
 # Runs in the child: time the session start and the first Delta write, print them as JSON.
 CHILD = """
@@ -59,7 +57,7 @@ def run_once(mode: str, folder: Path) -> dict:
         env[jars.JARS_ENV] = str(folder / "none")
     else:
         env[jars.JARS_ENV] = str(folder)
-    with tempfile.TemporaryDirectory(prefix="bench-spark-start-") as root:
+    with work_dir(None, "bench-spark-start-") as root:
         # The child's own log (smartgrid.logs): the JVM's output and Ivy's report stay off
         # the console.
         env["SMARTGRID_LOG_FILE"] = f"{root}/bench.log"
@@ -82,7 +80,9 @@ def run_once(mode: str, folder: Path) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each mode (default 3)")
+    parser.add_argument(
+        "--repeat", type=positive_int, default=3, help="runs of each mode (default 3)"
+    )
     args = parser.parse_args()
     folder = jars.jars_dir()
     if not jars.is_ready(folder, jars.ALL_PACKAGES):
