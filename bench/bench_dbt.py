@@ -123,6 +123,19 @@ def table_bytes(spark, table: str) -> int:
     return int(spark.sql(f"DESCRIBE DETAIL {table}").collect()[0]["sizeInBytes"])
 
 
+def curves_text(points: list[dict]) -> str:
+    """The sweep's curves in one line, for the figures' provenance."""
+    bases = "/".join(f"{p['base'] / 1e6:g}M" for p in points)
+
+    def curve(key: str) -> str:
+        return "/".join(f"{p[key]:.1f}" for p in points)
+
+    return (
+        f"on {bases} readings + {points[0]['added']:,} new: incremental {curve('incremental')} s, "
+        f"full refresh {curve('full')} s, no new data {curve('no_new_data')} s"
+    )
+
+
 def sweep(options: argparse.Namespace) -> int:
     """Each base in a fresh process and lake; then the curves and, with --record, the figures."""
     from measured import master_cores
@@ -178,7 +191,7 @@ def sweep(options: argparse.Namespace) -> int:
         options,
         figures,
         f"bench/bench_dbt.py --sweep {options.sweep} --new-rows {options.new_rows}: "
-        f"largest base; curves {json.dumps(points)}",
+        f"largest base; {curves_text(points)}",
     )
     return 0
 
