@@ -19,6 +19,12 @@
 
 with
 
+dayparts as (
+
+    select distinct time_of_day from {{ ref('dayparts') }}
+
+),
+
 {{ changed_meter_days_ctes(
     this, ref('fct_meter_readings'), ref('int_meter_readings__clean')
 ) }}
@@ -52,7 +58,7 @@ tombstones as (
         cast(null as timestamp) as last_reading_at
 
     from changed_days
-    cross join (select distinct time_of_day from {{ ref('dayparts') }}) as dayparts
+    cross join dayparts
     left anti join final
         on
             changed_days.meter_id = final.meter_id
